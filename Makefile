@@ -1,0 +1,67 @@
+# GP4U developer commands. `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV_BIN := .venv/bin
+
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+export UV_COMPILE_BYTECODE := 1
+export UV_LINK_MODE := copy
+
+.PHONY: help install run test lint format bench lock migration clean
+
+help: ## Show the commands
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.runtime: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --no-dev --inexact
+	@touch $@
+
+.venv/.dev: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen
+	@touch $@ .venv/.runtime
+
+install: .venv/.runtime ## Install GP4U and its pinned dependencies into .venv
+	@$(VENV_BIN)/python -m compileall -q src >/dev/null
+
+run: install ## Start GP4U at http://127.0.0.1:8000 (embedded SQLite; offline market without network)
+	$(VENV_BIN)/gp4u serve
+
+test: .venv/.dev lint ## Lint, then run the whole suite (SQLite; PostgreSQL too if GP4U_TEST_DATABASE_URL)
+	@$(VENV_BIN)/python -m compileall -q src >/dev/null
+	$(VENV_BIN)/pytest $(PYTEST_ARGS)
+
+lint: .venv/.dev ## ruff (lint + format check), mypy --strict, import-linter layer contracts
+	$(VENV_BIN)/ruff check src tests bench
+	$(VENV_BIN)/ruff format --check src tests bench
+	$(VENV_BIN)/mypy
+	$(VENV_BIN)/lint-imports --no-cache
+
+format: .venv/.dev ## Format and auto-fix the code
+	$(VENV_BIN)/ruff check --fix src tests bench
+	$(VENV_BIN)/ruff format src tests bench
+
+bench: .venv/.dev ## Run the benchmarks (JSON on stdout; GP4U_BENCH_DATABASE_URL adds PostgreSQL)
+	@$(VENV_BIN)/python -m compileall -q src >/dev/null
+	$(VENV_BIN)/python bench/run_all.py
+
+lock: $(UV) ## Re-resolve dependencies into uv.lock
+	$(UV) lock
+
+migration: .venv/.dev ## New migration from model changes: make migration m="what changed"
+	$(VENV_BIN)/python -c "from alembic import command; from gp4u.db.migrate import alembic_config; \
+	import tempfile, os; d = tempfile.mkdtemp(); url = f'sqlite+aiosqlite:///{d}/m.db'; \
+	command.upgrade(alembic_config(url), 'head'); \
+	command.revision(alembic_config(url), message='$(m)', autogenerate=True)"
+
+clean: ## Remove the virtualenvs, caches and the local data directory
+	rm -rf .venv $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,128 @@
+"""The application factory: `create_app(settings)` wires the database, the routers, the error
+envelope, request ids and, when asked, the background market jobs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from gp4u import __version__
+from gp4u.db.engine import engine_from_settings, session_factory
+from gp4u.db.migrate import upgrade
+from gp4u.gpus.endpoints import router as gpus_router
+from gp4u.kit.clock import Clock, SystemClock
+from gp4u.kit.logging import configure_logging, get_logger
+from gp4u.kit.periodic import Periodic
+from gp4u.offers import jobs
+from gp4u.offers.endpoints import router as offers_router
+from gp4u.offers.service import MarketSearch
+from gp4u.settings import Settings
+from gp4u.system.endpoints import router as system_router
+from gp4u.web.errors import install_error_handlers
+from gp4u.web.middleware import RequestIdMiddleware
+from gp4u.web.responses import FastJSON
+
+log = get_logger(__name__)
+
+DESCRIPTION = """
+GP4U, the Kayak of GPUs: every provider's GPU offers in one normalised, searchable market.
+
+Prices are USD (exact to the micro-dollar). GPU names are normalised: `gpu` is the family used for
+comparison (`H100`, `A100`, `RTX4090`…), `gpu_variant` the form factor where the provider states
+it, `gpu_memory_gb` the memory per GPU. Errors share one envelope:
+`{"error": "<Name>", "detail": "…"}`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    background_jobs: bool = True,
+) -> FastAPI:
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = engine_from_settings(settings)
+        if settings.migrate_on_start:
+            await upgrade(settings.effective_database_url)
+        sessions = session_factory(engine)
+        app.state.engine, app.state.sessions = engine, sessions
+        periodic = Periodic()
+        if settings.simulated_market:
+            outcome = await jobs.ensure_market(sessions, clock)
+            if outcome:
+                log.info("market bootstrapped", simulated=outcome)
+        market = app.state.market = MarketSearch()
+        if background_jobs:
+            periodic.once("search-index", lambda: market.build(sessions))
+            _schedule(periodic, settings, sessions, clock)
+        else:
+            await market.build(sessions)
+        try:
+            yield
+        finally:
+            await periodic.stop()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="GP4U",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        default_response_class=FastJSON,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(system_router)
+    app.include_router(offers_router)
+    app.include_router(gpus_router)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/api/docs")
+
+    return app
+
+
+def _schedule(
+    periodic: Periodic, settings: Settings, sessions: jobs.Sessions, clock: Clock
+) -> None:
+    if settings.simulated_market:
+        periodic.every(
+            settings.simulated_tick_seconds,
+            "simulated-market",
+            lambda: jobs.tick_simulated_market(sessions, clock),
+        )
+    if settings.catalog_url and settings.catalog_sync_on_start:
+        url = settings.catalog_url
+        periodic.once(
+            "catalog-sync",
+            lambda: jobs.sync_published_catalogs(
+                sessions,
+                url,
+                settings.catalog_provider_list,
+                clock,
+                http_timeout=settings.catalog_timeout_seconds,
+            ),
+        )
+
+
+def app_from_env() -> FastAPI:
+    """Entry point for `uvicorn --factory gp4u.app:app_from_env`."""
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)
+
+
+__all__ = ["create_app"]

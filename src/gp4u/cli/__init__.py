@@ -1,0 +1,1 @@
+"""The `gp4u` command line: serve, migrate, search the market, import catalogs."""

@@ -1,0 +1,497 @@
+"""`gp4u`: the command line. Heavy modules are imported inside commands, so a search starts fast."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from gp4u.kit.errors import AppError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EPILOG_QUERY = """\b
+QUERY language: `field op value` terms, all must hold.
+  operators  = != < <= > >= in notin ~ (contains)   lists [a,b]   quote "values with spaces"
+  example    gpu=H100 gpu_count>=8 price_per_gpu_hour<2.5 country in [US,CA] spot=false
+  fields     id provider source instance_type region zone country gpu gpu_variant gpu_memory_gb
+             gpu_count vcpus memory_gb disk_gb price_per_hour price_per_gpu_hour spot available
+             reliability updated_at
+GPU names are read in any provider spelling: gpu=A100-80GB means an 80 GB A100.
+In a shell, quote terms with < > [ ] or spaces: 'gpu_count>=8' 'country in [US,CA]'.
+Only available offers are shown unless the query mentions `available`.
+"""
+
+
+def _settings() -> Any:
+    from gp4u.settings import Settings
+
+    return Settings()
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn: F) -> F:
+    """Show business errors (bad queries, unknown ids, provider failures) as one clear line."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except AppError as exc:
+            _fail(exc.detail)
+        except (FileNotFoundError, ValueError) as exc:
+            _fail(str(exc))
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def output_options(fn: F) -> F:
+    fn = click.option("--csv", "fmt", flag_value="csv", help="Print CSV.")(fn)
+    fn = click.option("--json", "fmt", flag_value="json", help="Print JSON (the API's shape).")(fn)
+    return click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(fn)
+
+
+def api_option(fn: F) -> F:
+    return click.option(
+        "--api",
+        "api_url",
+        envvar="GP4U_API_URL",
+        metavar="URL",
+        help="Ask this GP4U server instead of the local database (env GP4U_API_URL).",
+    )(fn)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="gp4u", prog_name="gp4u")
+def main() -> None:
+    """GP4U, the Kayak of GPUs: every provider's GPU offers in one searchable market.
+
+    Without a server, commands use the embedded database in GP4U_DATA_DIR (default ./var);
+    with --api URL (or GP4U_API_URL) they ask a running GP4U server.
+    """
+
+
+@main.command()
+@click.option(
+    "--host", default=None, help="Interface to listen on (env GP4U_HOST, default 127.0.0.1)."
+)
+@click.option("--port", type=int, default=None, help="Port (env GP4U_PORT, default 8000).")
+@click.option(
+    "--migrate/--no-migrate",
+    default=None,
+    help="Upgrade the schema on start (default on; turn off for distributed deployments, "
+    "env GP4U_MIGRATE_ON_START).",
+)
+def serve(host: str | None, port: int | None, migrate: bool | None) -> None:
+    """Start the GP4U server (API, docs at /api/docs).
+
+    On an empty data directory with no network it comes up with the simulated market, so a
+    search answers at once; published catalogs are downloaded in the background when online.
+    """
+    import uvicorn
+
+    from gp4u.app import create_app
+    from gp4u.kit.logging import configure_logging
+
+    settings = _settings()
+    updates: dict[str, Any] = {}
+    if host:
+        updates["host"] = host
+    if port:
+        updates["port"] = port
+    if migrate is not None:
+        updates["migrate_on_start"] = migrate
+    settings = settings.model_copy(update=updates)
+    configure_logging(settings.log_format, settings.log_level)
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration to the configured database."""
+    from gp4u.db.engine import ensure_data_dir
+    from gp4u.db.migrate import upgrade_sync
+
+    settings = _settings()
+    ensure_data_dir(settings)
+    upgrade_sync(settings.effective_database_url)
+    click.echo("database schema is up to date")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the schema revision of the configured database."""
+    import asyncio
+
+    from gp4u.db.engine import engine_from_settings
+    from gp4u.db.migrate import current_revision
+    from gp4u.db.schema_version import SCHEMA_REVISION
+
+    async def read() -> str | None:
+        engine = engine_from_settings(_settings())
+        try:
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    revision = asyncio.run(read())
+    state = "current" if revision == SCHEMA_REVISION else f"code expects {SCHEMA_REVISION}"
+    click.echo(f"{revision or 'empty'} ({state})")
+
+
+@main.command(epilog=EPILOG_QUERY)
+@click.argument("query", nargs=-1)
+@click.option(
+    "--sort", metavar="FIELD", help="Sort by a numeric field (default price_per_gpu_hour)."
+)
+@click.option("--desc", is_flag=True, help="Sort descending.")
+@click.option("--limit", type=int, help="Offers per page (default 50, at most 1000).")
+@click.option("--cursor", help="Continue after a previous page (printed under the table).")
+@click.option(
+    "--group-by",
+    type=click.Choice(["gpu", "variant"]),
+    help="Summarise per GPU model (and memory), or also per form factor.",
+)
+@output_options
+@api_option
+@handle_errors
+def offers(
+    query: tuple[str, ...],
+    sort: str | None,
+    desc: bool,
+    limit: int | None,
+    cursor: str | None,
+    group_by: str | None,
+    fmt: str,
+    api_url: str | None,
+) -> None:
+    """Search GPU offers, cheapest per GPU-hour first.
+
+    \b
+    Examples:
+      gp4u offers gpu=H100 'gpu_count>=8' 'price_per_gpu_hour<2.5'
+      gp4u offers 'country in [US,CA]' spot=false --sort price_per_hour --json
+      gp4u offers gpu=A100-80GB --group-by gpu
+    """
+    from gp4u.cli import output
+    from gp4u.cli.market import open_market
+
+    market = open_market(_settings(), api_url)
+    text = " ".join(query)
+    if group_by:
+        output.print_summary(market.summary(text, group_by), fmt)
+        return
+    sort_spec = f"-{sort}" if sort and desc else sort or ("-price_per_gpu_hour" if desc else None)
+    output.print_offers(market.offers(text, sort_spec, limit, cursor), fmt)
+
+
+@main.command()
+@click.argument("offer_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@api_option
+@handle_errors
+def offer(offer_id: int, as_json: bool, api_url: str | None) -> None:
+    """Show one offer and its price history."""
+    from gp4u.cli import output
+    from gp4u.cli.market import open_market
+
+    detail = open_market(_settings(), api_url).offer(offer_id)
+    if as_json:
+        output.print_json(detail)
+        return
+    fields = [(k, v) for k, v in detail.items() if k != "history"]
+    output.print_table(f"offer {offer_id}", [("FIELD", "left"), ("VALUE", "left")], fields)
+    output.print_table(
+        "price history",
+        [("AT", "left"), ("$/H", "right"), ("$/GPU-H", "right"), ("AVAILABLE", "left")],
+        [
+            (
+                p["at"],
+                output.money(p["price_per_hour"]),
+                output.money(p["price_per_gpu_hour"]),
+                "yes" if p["available"] else "no",
+            )
+            for p in detail["history"]
+        ],
+    )
+
+
+@main.command()
+@output_options
+@api_option
+@handle_errors
+def gpus(fmt: str, api_url: str | None) -> None:
+    """Every GPU model: specs from vendor datasheets and its market (offers, min/median price)."""
+    from gp4u.cli import output
+    from gp4u.cli.market import open_market
+
+    data = open_market(_settings(), api_url).gpus()
+    if fmt == "json":
+        output.print_json(data)
+        return
+    rows = []
+    for g in data["items"]:
+        best = max(g["variants"], key=lambda v: v.get("bf16_tflops") or v.get("fp32_tflops") or 0)
+        m = g["market"]
+        rows.append(
+            {
+                "gpu": g["name"],
+                "vendor": g["vendor"],
+                "architecture": g["architecture"],
+                "memory_gb": "/".join(
+                    sorted({str(v["memory_gb"]) for v in g["variants"]}, key=int)
+                ),
+                "bf16_tflops": best.get("bf16_tflops"),
+                "offers": m["offers"],
+                "providers": m["providers"],
+                "min_price_per_gpu_hour": m["min_price_per_gpu_hour"],
+                "median_price_per_gpu_hour": m["median_price_per_gpu_hour"],
+            }
+        )
+    if fmt == "csv":
+        output.print_csv(rows, list(rows[0]) if rows else [])
+        return
+    output.print_table(
+        None,
+        [
+            ("GPU", "left"),
+            ("VENDOR", "left"),
+            ("ARCH", "left"),
+            ("MEM GB", "left"),
+            ("BF16 TF", "right"),
+            ("OFFERS", "right"),
+            ("PROVIDERS", "right"),
+            ("MIN $/GPU-H", "right"),
+            ("MEDIAN", "right"),
+        ],
+        [
+            (
+                r["gpu"],
+                r["vendor"],
+                r["architecture"],
+                r["memory_gb"],
+                r["bf16_tflops"],
+                r["offers"],
+                r["providers"],
+                output.money(r["min_price_per_gpu_hour"]),
+                output.money(r["median_price_per_gpu_hour"]),
+            )
+            for r in rows
+        ],
+        caption=f"{len(rows)} models"
+        + (
+            f" · {len(data['unrecognised'])} unrecognised GPU names in the market"
+            if data["unrecognised"]
+            else ""
+        ),
+    )
+
+
+@main.command()
+@output_options
+@api_option
+@handle_errors
+def providers(fmt: str, api_url: str | None) -> None:
+    """Every source of offers: how many, and how fresh."""
+    from gp4u.cli import output
+    from gp4u.cli.market import open_market
+
+    data = open_market(_settings(), api_url).providers()
+    if fmt == "json":
+        output.print_json(data)
+        return
+    items = data["items"]
+    if fmt == "csv":
+        output.print_csv(items, list(items[0]) if items else [])
+        return
+    output.print_table(
+        None,
+        [
+            ("SOURCE", "left"),
+            ("PROVIDER", "left"),
+            ("OFFERS", "right"),
+            ("AVAILABLE", "right"),
+            ("LAST SYNC", "left"),
+            ("STATUS", "left"),
+            ("ERROR", "left"),
+        ],
+        [
+            (
+                i["source"],
+                i["provider"],
+                i["offers"],
+                i["available_offers"],
+                i["last_sync"],
+                i["last_status"],
+                i["last_error"],
+            )
+            for i in items
+        ],
+    )
+
+
+@main.group()
+def catalog() -> None:
+    """Public price catalogs (SkyPilot vms.csv, gpuhunt CSV)."""
+
+
+def _print_imports(results: list[Any], as_json: bool) -> None:
+    from collections import Counter
+    from dataclasses import asdict
+
+    from gp4u.cli import output
+    from gp4u.offers.service import skipped_total
+
+    if as_json:
+        output.print_json([asdict(r) for r in results])
+        return
+    output.print_table(
+        None,
+        [
+            ("PROVIDER", "left"),
+            ("ROWS", "right"),
+            ("OFFERS", "right"),
+            ("ADDED", "right"),
+            ("CHANGED", "right"),
+            ("UNCHANGED", "right"),
+            ("GONE", "right"),
+            ("SKIPPED", "left"),
+        ],
+        [
+            (
+                r.provider,
+                r.rows_read,
+                r.offers_read,
+                r.added,
+                r.changed,
+                r.unchanged,
+                r.gone,
+                r.error or ", ".join(f"{k} {v}" for k, v in sorted(r.skipped.items())),
+            )
+            for r in results
+        ],
+    )
+    skipped = skipped_total(results)
+    unknown = sum(sum(r.unknown_gpus.values()) for r in results)
+    fixed: Counter[str] = Counter()
+    for r in results:
+        fixed.update(r.fixed)
+    click.echo(
+        f"rows read {sum(r.rows_read for r in results)}, "
+        f"offers upserted {sum(r.upserted for r in results)} "
+        f"(added {sum(r.added for r in results)}, changed {sum(r.changed for r in results)}), "
+        f"marked unavailable {sum(r.gone for r in results)}, "
+        f"skipped {sum(skipped.values())}"
+        + (
+            " (" + ", ".join(f"{k}: {v}" for k, v in sorted(skipped.items())) + ")"
+            if skipped
+            else ""
+        )
+        + (f", offers with unrecognised GPU names {unknown}" if unknown else "")
+        + (
+            f", corrected {', '.join(f'{k}: {v}' for k, v in sorted(fixed.items()))}"
+            if fixed
+            else ""
+        )
+    )
+    failed = [r for r in results if r.error]
+    if failed:
+        _fail(f"{len(failed)} provider(s) failed: " + ", ".join(r.provider for r in failed), 1)
+
+
+def _run_job(job: Callable[[Any, Any], Any]) -> Any:
+    import asyncio
+
+    from gp4u.db.engine import engine_from_settings, session_factory
+    from gp4u.db.migrate import upgrade
+    from gp4u.kit.clock import SystemClock
+
+    async def go() -> Any:
+        settings = _settings()
+        engine = engine_from_settings(settings)
+        try:
+            await upgrade(settings.effective_database_url)
+            return await job(session_factory(engine), SystemClock())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+@catalog.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["skypilot", "gpuhunt"]),
+    help="File format (default: detected from the header).",
+)
+@click.option("--provider", help="Provider of every file (default: from the folder or file name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the per-provider report as JSON.")
+@handle_errors
+def catalog_import(
+    paths: tuple[Path, ...], fmt: str | None, provider: str | None, as_json: bool
+) -> None:
+    """Import catalog files into the local database.
+
+    PATH is a catalog file or a directory laid out <provider>/vms.csv (SkyPilot) or
+    <provider>.csv (gpuhunt). Re-importing is idempotent: changed prices go to the history,
+    offers missing from a provider's new data are marked unavailable, and malformed rows are
+    skipped with a counted reason.
+    """
+    from gp4u.offers import jobs
+    from gp4u.providers.catalog.files import CatalogFormat
+
+    chosen: CatalogFormat | None = "gpuhunt" if fmt == "gpuhunt" else "skypilot" if fmt else None
+    results = _run_job(
+        lambda sessions, clock: jobs.import_catalog_files(
+            sessions, list(paths), clock, fmt=chosen, provider=provider
+        )
+    )
+    _print_imports(results, as_json)
+
+
+@catalog.command("sync")
+@click.option("--url", help="Base URL of the published catalogs (env GP4U_CATALOG_URL).")
+@click.option(
+    "--provider",
+    "provider_names",
+    multiple=True,
+    help="Only this provider (repeatable; env GP4U_CATALOG_PROVIDERS).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the per-provider report as JSON.")
+@handle_errors
+def catalog_sync(url: str | None, provider_names: tuple[str, ...], as_json: bool) -> None:
+    """Download the published SkyPilot catalogs (<url>/<provider>/vms.csv) and import them."""
+    from gp4u.offers import jobs
+
+    settings = _settings()
+    base = url or settings.catalog_url
+    if not base:
+        _fail("no catalog URL: pass --url or set GP4U_CATALOG_URL")
+    names = list(provider_names) or settings.catalog_provider_list
+    results = _run_job(
+        lambda sessions, clock: jobs.sync_published_catalogs(
+            sessions, base, names, clock, http_timeout=settings.catalog_timeout_seconds
+        )
+    )
+    _print_imports(results, as_json)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

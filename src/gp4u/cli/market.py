@@ -1,0 +1,214 @@
+"""Where the CLI gets market data: the embedded database (no server needed) or a remote GP4U
+server (`--api URL` / GP4U_API_URL). Both return the API's JSON shapes.
+
+The embedded SQLite path runs searches through the standard library's sqlite3 with the same
+compiled SQL as the server, so `gp4u offers` starts fast; everything else goes through the
+async services. An empty or outdated embedded database is set up on first use, exactly as
+`gp4u serve` would (migrations, then the simulated market when nothing else is there)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import closing
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from gp4u.db.schema_version import SCHEMA_REVISION
+from gp4u.kit.errors import AppError, NotFound
+from gp4u.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from gp4u.offers.query import OfferQuery
+
+T = TypeVar("T")
+_SQLITE_PREFIX = "sqlite+aiosqlite:///"
+
+
+class Market(Protocol):
+    def offers(self, q: str, sort: str | None, limit: int | None, cursor: str | None) -> Any: ...
+    def summary(self, q: str, by: str) -> Any: ...
+    def offer(self, offer_id: int) -> Any: ...
+    def gpus(self) -> Any: ...
+    def providers(self) -> Any: ...
+
+
+class RemoteError(AppError):
+    """An error envelope returned by a remote GP4U server."""
+
+
+class RemoteMarket:
+    def __init__(self, api_url: str) -> None:
+        self.api_url = api_url.rstrip("/")
+
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        import httpx
+
+        clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        try:
+            response = httpx.get(f"{self.api_url}{path}", params=clean, timeout=30.0)
+        except httpx.HTTPError as exc:
+            raise RemoteError(f"cannot reach GP4U at {self.api_url}: {exc}") from exc
+        if response.is_error:
+            try:
+                body = response.json()
+                raise RemoteError(
+                    body.get("detail", response.text),
+                    **{k: v for k, v in body.items() if k not in ("detail",)},
+                )
+            except ValueError:
+                raise RemoteError(f"HTTP {response.status_code}: {response.text[:200]}") from None
+        return response.json()
+
+    def offers(self, q: str, sort: str | None, limit: int | None, cursor: str | None) -> Any:
+        return self._get("/api/v1/offers", {"q": q, "sort": sort, "limit": limit, "cursor": cursor})
+
+    def summary(self, q: str, by: str) -> Any:
+        return self._get("/api/v1/offers/summary", {"q": q, "by": by})
+
+    def offer(self, offer_id: int) -> Any:
+        return self._get(f"/api/v1/offers/{offer_id}")
+
+    def gpus(self) -> Any:
+        return self._get("/api/v1/gpus")
+
+    def providers(self) -> Any:
+        return self._get("/api/v1/providers")
+
+
+def _sqlite_path(settings: Settings) -> Path | None:
+    url = settings.effective_database_url
+    return Path(url[len(_SQLITE_PREFIX) :]) if url.startswith(_SQLITE_PREFIX) else None
+
+
+def _revision(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]  # type: ignore[no-any-return]
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+async def _bootstrap(settings: Settings) -> None:
+    from gp4u.db.engine import engine_from_settings, session_factory
+    from gp4u.db.migrate import upgrade
+    from gp4u.kit.clock import SystemClock
+    from gp4u.offers import jobs
+
+    engine = engine_from_settings(settings)
+    try:
+        await upgrade(settings.effective_database_url)
+        if settings.simulated_market:
+            await jobs.ensure_market(session_factory(engine), SystemClock())
+    finally:
+        await engine.dispose()
+
+
+class EmbeddedMarket:
+    """The local database of this data directory (or GP4U_DATABASE_URL)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.path = _sqlite_path(settings)
+        self._ready = False
+
+    def _ensure_ready(self) -> None:
+        """Set up an empty or outdated embedded database on first use (after the input was
+        validated, so a typo never costs a setup)."""
+        if self._ready:
+            return
+        self._ready = True
+        if self.path is not None and _revision(self.path) != SCHEMA_REVISION:
+            print(f"Setting up the embedded database at {self.path} …", file=sys.stderr)
+            asyncio.run(_bootstrap(self.settings))
+
+    def _query(
+        self, q: str, sort: str | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> OfferQuery:
+        from gp4u.offers.query import build_query
+
+        return build_query(
+            q,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+            default_limit=self.settings.search_default_limit,
+            max_limit=self.settings.search_max_limit,
+        )
+
+    def _connect(self) -> sqlite3.Connection:
+        assert self.path is not None
+        self._ensure_ready()
+        conn = sqlite3.connect(self.path)
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute("PRAGMA query_only=ON")
+        return conn
+
+    def _run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        self._ensure_ready()
+
+        async def go() -> T:
+            from gp4u.db.engine import engine_from_settings, session_factory, unit_of_work
+
+            engine = engine_from_settings(self.settings)
+            try:
+                async with unit_of_work(session_factory(engine)) as session:
+                    return await work(session)
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(go())
+
+    def offers(self, q: str, sort: str | None, limit: int | None, cursor: str | None) -> Any:
+        query = self._query(q, sort, limit, cursor)
+        if self.path is not None:
+            from gp4u.offers.embedded import search_offers_embedded
+
+            with closing(self._connect()) as conn:
+                return search_offers_embedded(conn, query).as_json()
+        from gp4u.offers import service
+
+        return self._run(lambda s: service.search_offers(s, query)).as_json()
+
+    def summary(self, q: str, by: str) -> Any:
+        query = self._query(q)
+        if self.path is not None:
+            from gp4u.offers.embedded import summarize_embedded
+
+            with closing(self._connect()) as conn:
+                return {"by": by, "items": summarize_embedded(conn, query, by)}
+        from gp4u.offers import service
+
+        return {"by": by, "items": self._run(lambda s: service.summarize(s, query, by))}
+
+    def offer(self, offer_id: int) -> Any:
+        from gp4u.offers import service
+
+        return self._run(lambda s: service.get_offer(s, offer_id))
+
+    def gpus(self) -> Any:
+        from gp4u.gpus import service
+
+        return self._run(service.list_gpus)
+
+    def providers(self) -> Any:
+        from gp4u.kit.clock import SystemClock
+        from gp4u.offers import service
+
+        return {"items": self._run(lambda s: service.list_sources(s, SystemClock().now()))}
+
+
+def open_market(settings: Settings, api_url: str | None) -> Market:
+    url = api_url or settings.api_url
+    return RemoteMarket(url) if url else EmbeddedMarket(settings)
+
+
+__all__ = ["EmbeddedMarket", "Market", "NotFound", "RemoteMarket", "open_market"]

@@ -1,0 +1,1 @@
+"""Database plumbing: ORM base, engines and sessions, Alembic migrations."""

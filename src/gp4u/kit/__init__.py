@@ -1,0 +1,1 @@
+"""Shared helpers with no knowledge of any domain: money, time, errors, logging."""

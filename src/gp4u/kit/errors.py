@@ -1,0 +1,48 @@
+"""Typed business errors. Each carries its HTTP status; one handler renders them all as the
+same JSON envelope: {"error": "<Name>", "detail": "...", ...extra}."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class AppError(Exception):
+    """Base of every error a user may see. `extra` is merged into the error envelope."""
+
+    status_code: ClassVar[int] = 400
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def envelope(self) -> dict[str, Any]:
+        return {"error": self.name, "detail": self.detail, **self.extra}
+
+
+class NotFound(AppError):
+    status_code = 404
+
+
+class InvalidQuery(AppError):
+    """A search query, sort, limit or cursor that cannot be understood. Names the bad field."""
+
+    status_code = 400
+
+
+class InvalidInput(AppError):
+    """Input that is well-formed but unusable (an empty catalog, an unknown format...)."""
+
+    status_code = 400
+
+
+class Conflict(AppError):
+    status_code = 409
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503

@@ -1,0 +1,1 @@
+"""The market: normalised offers from every source, their price history, search and import."""

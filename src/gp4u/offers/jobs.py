@@ -1,0 +1,154 @@
+"""Market jobs: import catalog files, download the published catalogs, move the simulated
+market. Each provider is imported in its own unit of work, so one bad source never undoes or
+blocks the others."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gp4u.db.engine import unit_of_work
+from gp4u.kit.clock import Clock
+from gp4u.kit.logging import get_logger
+from gp4u.offers import service
+from gp4u.offers.service import ProviderImport
+from gp4u.providers.base import ParseReport
+from gp4u.providers.catalog.download import download_catalogs
+from gp4u.providers.catalog.files import (
+    CatalogFile,
+    CatalogFormat,
+    find_catalog_files,
+    parse_files,
+)
+from gp4u.providers.http import Transport
+
+log = get_logger(__name__)
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def _import_reports(
+    sessions: Sessions, reports: dict[str, ParseReport], origin: str, clock: Clock
+) -> list[ProviderImport]:
+    results = []
+    for provider, report in reports.items():
+        async with unit_of_work(sessions) as session:
+            results.append(
+                await service.import_offers(
+                    session,
+                    source="catalog",
+                    provider=provider,
+                    report=report,
+                    origin=origin,
+                    now=clock.now(),
+                )
+            )
+    async with unit_of_work(sessions) as session:
+        await service.retire_simulated_market(session, clock.now())
+    return results
+
+
+async def import_catalog_files(
+    sessions: Sessions,
+    paths: list[Path],
+    clock: Clock,
+    fmt: CatalogFormat | None = None,
+    provider: str | None = None,
+) -> list[ProviderImport]:
+    """`gp4u catalog import`: parse files (SkyPilot or gpuhunt) and import them per provider.
+    A provider whose files cannot be read is recorded as failed with the reason; the others
+    import. (Parsing runs before writing: overlapping the two in threads was measured slower.)"""
+    files = find_catalog_files(paths, provider)
+    by_provider: dict[str, list[CatalogFile]] = {}
+    for item in files:
+        by_provider.setdefault(item.provider, []).append(item)
+
+    def parse_all() -> dict[str, ParseReport | str]:
+        parsed: dict[str, ParseReport | str] = {}
+        for name, group in by_provider.items():
+            try:
+                parsed[name] = parse_files(group, fmt)[name]
+            except (ValueError, OSError) as exc:
+                parsed[name] = str(exc)
+        return parsed
+
+    results: list[ProviderImport] = []
+    for name, parsed in (await asyncio.to_thread(parse_all)).items():
+        origin = ", ".join(str(f.path) for f in by_provider[name])
+        async with unit_of_work(sessions) as session:
+            if isinstance(parsed, str):
+                results.append(
+                    await service.record_failure(
+                        session,
+                        source="catalog",
+                        provider=name,
+                        origin=origin,
+                        error=parsed,
+                        now=clock.now(),
+                    )
+                )
+            else:
+                results.append(
+                    await service.import_offers(
+                        session,
+                        source="catalog",
+                        provider=name,
+                        report=parsed,
+                        origin=origin,
+                        now=clock.now(),
+                    )
+                )
+    async with unit_of_work(sessions) as session:
+        await service.retire_simulated_market(session, clock.now())
+    return results
+
+
+async def sync_published_catalogs(
+    sessions: Sessions,
+    base_url: str,
+    providers: list[str],
+    clock: Clock,
+    *,
+    http_timeout: float = 20.0,
+    transport: Transport | None = None,
+) -> list[ProviderImport]:
+    """Download `<base_url>/<provider>/vms.csv` for each provider and import what arrived.
+    A provider that fails is recorded with its reason; its earlier offers stay as they were."""
+    downloads = await download_catalogs(
+        base_url, providers, http_timeout=http_timeout, transport=transport
+    )
+    results: list[ProviderImport] = []
+    good: dict[str, ParseReport] = {}
+    for item in downloads:
+        if item.report is None:
+            async with unit_of_work(sessions) as session:
+                results.append(
+                    await service.record_failure(
+                        session,
+                        source="catalog",
+                        provider=item.provider,
+                        origin=item.url,
+                        error=item.error or "unknown error",
+                        now=clock.now(),
+                    )
+                )
+            log.warning("catalog download failed", provider=item.provider, error=item.error)
+        else:
+            good[item.provider] = item.report
+    results.extend(await _import_reports(sessions, good, base_url, clock))
+    return results
+
+
+async def tick_simulated_market(sessions: Sessions, clock: Clock) -> str:
+    async with unit_of_work(sessions) as session:
+        return await service.refresh_simulated_market(session, clock.now())
+
+
+async def ensure_market(sessions: Sessions, clock: Clock) -> str | None:
+    """With nothing available in the market, load the simulated one at once so a first search
+    answers. Returns what the simulated market did, or None when there was no need."""
+    async with unit_of_work(sessions) as session:
+        if await service.has_available_offers(session):
+            return None
+        return await service.refresh_simulated_market(session, clock.now())

@@ -1,0 +1,120 @@
+"""ORM models of the market: offers, their price/availability history, and source sync runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gp4u.db.base import Base, BigId, UtcDateTime
+
+
+class Offer(Base):
+    """One rentable configuration at one provider, region and pricing kind (on-demand or spot).
+
+    `key` identifies it within its source across imports; `updated_at` is the last time its
+    price, availability or specs changed (a source's freshness lives in `source_syncs`).
+    Prices are integer micro-USD per hour."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(512), unique=True)
+    source: Mapped[str] = mapped_column(String(16))
+    provider: Mapped[str] = mapped_column(String(64))
+    instance_type: Mapped[str] = mapped_column(String(255))
+    region: Mapped[str | None] = mapped_column(String(128))
+    zone: Mapped[str | None] = mapped_column(String(128))
+    country: Mapped[str | None] = mapped_column(String(2))
+    gpu: Mapped[str] = mapped_column(String(64))
+    gpu_variant: Mapped[str | None] = mapped_column(String(32))
+    gpu_memory_gb: Mapped[int] = mapped_column(Integer)
+    gpu_count: Mapped[int] = mapped_column(Integer)
+    gpu_known: Mapped[bool] = mapped_column(Boolean)
+    gpu_raw_name: Mapped[str] = mapped_column(String(128))
+    vcpus: Mapped[float | None] = mapped_column(Float)
+    memory_gb: Mapped[float | None] = mapped_column(Float)
+    disk_gb: Mapped[float | None] = mapped_column(Float)
+    price_per_hour: Mapped[int] = mapped_column(BigInteger)
+    price_per_gpu_hour: Mapped[int] = mapped_column(BigInteger)
+    spot: Mapped[bool] = mapped_column(Boolean)
+    available: Mapped[bool] = mapped_column(Boolean)
+    reliability: Mapped[float | None] = mapped_column(Float)
+    content_hash: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        # SQL search (the embedded CLI, and the server until its index is built): the common
+        # shapes are "this GPU, cheapest first" and "cheapest of all".
+        Index("ix_offers_search_gpu", "available", "gpu", "price_per_gpu_hour", "id"),
+        Index("ix_offers_search_gpu_price", "available", "price_per_gpu_hour", "id"),
+        # Import: load one source's offers to diff against.
+        Index("ix_offers_source_provider", "source", "provider"),
+        # The search index catches up by loading the offers written since the version it has.
+        Index("ix_offers_version", "version"),
+    )
+
+
+class MarketState(Base):
+    """One row: the market's version. Every import increments it and stamps the offers it
+    writes with the new value, so a reader that has seen version V knows exactly which offers
+    changed since: those with a greater version. Incrementing it also serialises writers."""
+
+    __tablename__ = "market_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
+class OfferPrice(Base):
+    """One point of price history: the offer's price and availability from `at` on."""
+
+    __tablename__ = "offer_prices"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    price_per_hour: Mapped[int] = mapped_column(BigInteger)
+    price_per_gpu_hour: Mapped[int] = mapped_column(BigInteger)
+    available: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (Index("ix_offer_prices_offer_at", "offer_id", "at"),)
+
+
+class SourceSync(Base):
+    """One import or sync run of a (source, provider): what it saw and what it changed."""
+
+    __tablename__ = "source_syncs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(16))
+    provider: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(1024))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    rows_read: Mapped[int] = mapped_column(Integer)
+    added: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+    gone: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[dict[str, Any]] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_source_syncs_source_provider", "source", "provider", "finished_at"),
+    )

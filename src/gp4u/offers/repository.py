@@ -1,0 +1,223 @@
+"""All SQL of the market: running compiled searches, loading and writing offers and history,
+and the per-source bookkeeping of imports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gp4u.db import bulk
+from gp4u.offers.fields import OUTPUT_COLUMNS
+from gp4u.offers.index import INDEX_COLUMNS
+from gp4u.offers.ingest import Existing
+from gp4u.offers.models import MarketState, Offer, OfferPrice, SourceSync
+from gp4u.offers.sql import Compiled, Dialect
+
+_CHUNK = 5000
+
+
+def dialect_of(session: AsyncSession) -> Dialect:
+    name = session.get_bind().dialect.name
+    return Dialect.SQLITE if name == "sqlite" else Dialect.POSTGRESQL
+
+
+async def fetch(session: AsyncSession, compiled: Compiled) -> Sequence[Sequence[Any]]:
+    result = await session.execute(text(compiled.sql), compiled.params)
+    return result.all()
+
+
+async def next_version(session: AsyncSession) -> int:
+    """Take the next market version for this transaction's writes. The row stays locked until
+    commit, which also serialises concurrent imports."""
+    result = await session.execute(
+        update(MarketState)
+        .where(MarketState.id == 1)
+        .values(version=MarketState.version + 1)
+        .returning(MarketState.version)
+    )
+    return int(result.scalar_one())
+
+
+async def market_version(session: AsyncSession) -> int:
+    result = await session.execute(select(MarketState.version).where(MarketState.id == 1))
+    return int(result.scalar_one())
+
+
+async def index_rows(session: AsyncSession, since: int) -> Sequence[Sequence[Any]]:
+    """(id, *INDEX_COLUMNS) of every offer written after market version `since`."""
+    columns = [Offer.id, *(getattr(Offer, c) for c in INDEX_COLUMNS)]
+    query = select(*columns)
+    if since > 0:
+        query = query.where(Offer.version > since)
+    return (await session.execute(query)).all()
+
+
+async def offers_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Sequence[Any]]:
+    """Offer rows (OUTPUT_COLUMNS) in the order of `ids`."""
+    if not ids:
+        return []
+    columns = [getattr(Offer, c) for c in OUTPUT_COLUMNS]
+    rows = (await session.execute(select(*columns).where(Offer.id.in_(ids)))).all()
+    by_id = {row[0]: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def get_offer(session: AsyncSession, offer_id: int) -> Sequence[Any] | None:
+    columns = [getattr(Offer, c) for c in OUTPUT_COLUMNS]
+    result = await session.execute(select(*columns).where(Offer.id == offer_id))
+    return result.first()
+
+
+async def offer_history(
+    session: AsyncSession, offer_id: int, limit: int = 200
+) -> Sequence[Sequence[Any]]:
+    """The offer's most recent history points, oldest first."""
+    recent = (
+        select(
+            OfferPrice.at,
+            OfferPrice.price_per_hour,
+            OfferPrice.price_per_gpu_hour,
+            OfferPrice.available,
+            OfferPrice.id,
+        )
+        .where(OfferPrice.offer_id == offer_id)
+        .order_by(OfferPrice.at.desc(), OfferPrice.id.desc())
+        .limit(limit)
+    )
+    rows = (await session.execute(recent)).all()
+    return list(reversed(rows))
+
+
+async def load_existing(session: AsyncSession, source: str, provider: str) -> dict[str, Existing]:
+    query = select(
+        Offer.key,
+        Offer.id,
+        Offer.content_hash,
+        Offer.price_per_hour,
+        Offer.price_per_gpu_hour,
+        Offer.available,
+    ).where(Offer.source == source, Offer.provider == provider)
+    result = await session.execute(query)
+    return {
+        key: Existing(row_id, digest, price, per_gpu, bool(available))
+        for key, row_id, digest, price, per_gpu, available in result.all()
+    }
+
+
+_OFFERS = cast(Table, Offer.__table__)
+# What an import may change on an existing offer: everything but its identity and birth.
+_MUTABLE = tuple(
+    c.name
+    for c in _OFFERS.columns
+    if c.name not in ("id", "key", "source", "provider", "created_at")
+)
+
+
+async def insert_offers(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert new offers; a row another import inserted meanwhile is updated instead."""
+    await bulk.upsert(session, _OFFERS, rows, conflict="key", keep=frozenset({"created_at"}))
+
+
+async def update_offers(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Update changed offers by id."""
+    await bulk.update_by_id(session, _OFFERS, rows, _MUTABLE)
+
+
+async def mark_unavailable(
+    session: AsyncSession, ids: list[int], now: datetime, version: int
+) -> None:
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        await session.execute(
+            update(Offer)
+            .where(Offer.id.in_(chunk))
+            .values(available=False, updated_at=now, version=version)
+        )
+
+
+async def add_history(session: AsyncSession, points: list[dict[str, Any]]) -> None:
+    for start in range(0, len(points), _CHUNK):
+        await session.execute(insert(OfferPrice), points[start : start + _CHUNK])
+
+
+async def add_history_for_new(
+    session: AsyncSession, source: str, provider: str, now: datetime
+) -> None:
+    """The first history point of every offer this import created, in one statement."""
+    created = select(
+        Offer.id, Offer.created_at, Offer.price_per_hour, Offer.price_per_gpu_hour, Offer.available
+    ).where(Offer.source == source, Offer.provider == provider, Offer.created_at == now)
+    await session.execute(
+        insert(OfferPrice).from_select(
+            ["offer_id", "at", "price_per_hour", "price_per_gpu_hour", "available"], created
+        )
+    )
+
+
+async def record_sync(session: AsyncSession, **values: Any) -> None:
+    session.add(SourceSync(**values))
+    await session.flush()
+
+
+async def count_offers(
+    session: AsyncSession,
+    source: str | None = None,
+    exclude_source: str | None = None,
+    available_only: bool = True,
+) -> int:
+    query = select(func.count()).select_from(Offer)
+    if source is not None:
+        query = query.where(Offer.source == source)
+    if exclude_source is not None:
+        query = query.where(Offer.source != exclude_source)
+    if available_only:
+        query = query.where(Offer.available.is_(True))
+    return int((await session.execute(query)).scalar_one())
+
+
+async def source_counts(session: AsyncSession) -> Sequence[Sequence[Any]]:
+    """Per (source, provider): offers, available offers, last change."""
+    query = select(
+        Offer.source,
+        Offer.provider,
+        func.count(),
+        func.count().filter(Offer.available.is_(True)),
+        func.max(Offer.updated_at),
+    ).group_by(Offer.source, Offer.provider)
+    return (await session.execute(query)).all()
+
+
+async def providers_of(session: AsyncSession, source: str) -> list[str]:
+    query = select(Offer.provider).where(Offer.source == source).distinct()
+    return list((await session.execute(query)).scalars())
+
+
+async def _latest(session: AsyncSession, status: str | None) -> dict[tuple[str, str], SourceSync]:
+    newest = select(SourceSync.source, SourceSync.provider, func.max(SourceSync.id).label("last"))
+    if status is not None:
+        newest = newest.where(SourceSync.status == status)
+    subquery = newest.group_by(SourceSync.source, SourceSync.provider).subquery()
+    query = select(SourceSync).join(subquery, SourceSync.id == subquery.c.last)
+    return {(s.source, s.provider): s for s in (await session.execute(query)).scalars()}
+
+
+async def latest_syncs(session: AsyncSession) -> dict[tuple[str, str], SourceSync]:
+    """The most recent sync run of each (source, provider), whatever its outcome."""
+    return await _latest(session, None)
+
+
+async def latest_successful_syncs(session: AsyncSession) -> dict[tuple[str, str], datetime]:
+    """When each (source, provider) last synced successfully."""
+    return {key: sync.finished_at for key, sync in (await _latest(session, "ok")).items()}
+
+
+async def refresh_statistics(session: AsyncSession) -> None:
+    """Refresh the planner's statistics of the market tables after a large import, so the next
+    search picks the right index at once instead of after autovacuum (PostgreSQL) or never
+    (SQLite keeps no statistics until asked)."""
+    await session.execute(text("ANALYZE offers"))
+    await session.execute(text("ANALYZE offer_prices"))

@@ -1,0 +1,1 @@
+"""The simulated market: documented reference prices that move over time, for offline use."""

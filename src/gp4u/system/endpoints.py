@@ -1,0 +1,45 @@
+"""`/healthz` (the process is up) and `/readyz` (the database answers and its schema is current)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import text
+
+from gp4u.db.migrate import current_revision
+from gp4u.db.schema_version import SCHEMA_REVISION
+from gp4u.web.responses import FastJSON
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/healthz", summary="Liveness: the process is serving")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: database reachable and migrations current",
+    responses={503: {"description": "Not ready; `detail` says why."}},
+)
+async def readyz(request: Request) -> FastJSON:
+    engine = request.app.state.engine
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        revision = await current_revision(engine)
+    except Exception as exc:  # any failure to reach the database means "not ready"
+        return FastJSON(
+            {"error": "NotReady", "detail": f"database unreachable: {type(exc).__name__}"},
+            status_code=503,
+        )
+    if revision != SCHEMA_REVISION:
+        return FastJSON(
+            {
+                "error": "NotReady",
+                "detail": f"schema at {revision or 'nothing'}, code expects {SCHEMA_REVISION}; "
+                "run `gp4u db upgrade`",
+            },
+            status_code=503,
+        )
+    return FastJSON({"status": "ready", "database": "ok", "schema": revision})

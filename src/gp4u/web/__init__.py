@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every endpoint: dependencies, errors, responses, middleware."""

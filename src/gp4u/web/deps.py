@@ -1,0 +1,45 @@
+"""FastAPI dependencies, defined once as Annotated aliases. The session dependency is the unit of
+work of a request: it commits when the handler succeeds and rolls back otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gp4u.kit.clock import Clock
+from gp4u.settings import Settings
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _market(request: Request) -> Any:
+    return request.app.state.market
+
+
+def _clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+ClockDep = Annotated[Clock, Depends(_clock)]
+# The app's per-process market search index (gp4u.offers.service.MarketSearch). Typed loosely
+# here because the web plumbing sits below the domains.
+MarketDep = Annotated[Any, Depends(_market)]

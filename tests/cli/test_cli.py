@@ -1,0 +1,191 @@
+"""The `gp4u` command as users run it: real processes, the embedded database, PostgreSQL through
+GP4U_DATABASE_URL, and a live `gp4u serve` reached with --api."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.conftest import CATALOGS
+
+GP4U = [str(Path(sys.executable).parent / "gp4u")]
+
+
+def run(args: list[str], env: dict[str, str], ok: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([*GP4U, *args], env=env, capture_output=True, text=True, timeout=180)
+    if ok:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def embedded(tmp_path: Path, env_without_gp4u: dict[str, str]) -> dict[str, str]:
+    return {**env_without_gp4u, "GP4U_DATA_DIR": str(tmp_path / "var"), "GP4U_CATALOG_URL": ""}
+
+
+def test_first_search_sets_up_the_embedded_market(embedded: dict[str, str], tmp_path: Path) -> None:
+    result = run(["offers", "gpu=H100", "gpu_count>=8", "--json", "--limit", "3"], embedded)
+    body = json.loads(result.stdout)
+    assert len(body["items"]) == 3 and body["next_cursor"]
+    assert {(i["gpu"], i["source"]) for i in body["items"]} == {("H100", "simulated")}
+    assert all(i["gpu_count"] >= 8 for i in body["items"])
+    assert "Setting up the embedded database" in result.stderr
+    assert (tmp_path / "var" / "gp4u.sqlite3").exists()
+    table = run(["offers", "gpu=H100", "--limit", "2"], embedded).stdout
+    assert "$/GPU-H" in table and "simulated market" in table
+    following = run(
+        [
+            "offers",
+            "gpu=H100",
+            "gpu_count>=8",
+            "--json",
+            "--limit",
+            "3",
+            "--cursor",
+            body["next_cursor"],
+        ],
+        embedded,
+    )
+    assert {i["id"] for i in json.loads(following.stdout)["items"]}.isdisjoint(
+        {i["id"] for i in body["items"]}
+    )
+
+
+def test_import_then_search_group_and_inspect(embedded: dict[str, str]) -> None:
+    report = run(["catalog", "import", str(CATALOGS)], embedded).stdout
+    assert "rows read 57845" in report
+    assert "offers upserted 2450 (added 2450, changed 0)" in report
+    assert "no_gpu: 56032" in report and "fractional_gpu: 108" in report
+    assert "corrected spot_on_demand_swapped: 4" in report
+    again = run(["catalog", "import", str(CATALOGS), "--json"], embedded).stdout
+    assert sum(r["unchanged"] for r in json.loads(again)) == 2450
+
+    found = json.loads(
+        run(
+            ["offers", "provider=lambda", "instance_type=gpu_8x_h100_sxm5", "spot=false", "--json"],
+            embedded,
+        ).stdout
+    )["items"]
+    assert {i["price_per_hour"] for i in found} == {31.92}
+    csv_out = run(["offers", "gpu=A100-80GB", "--csv", "--limit", "2"], embedded).stdout
+    assert csv_out.splitlines()[0].startswith("id,provider,source,instance_type")
+    groups = json.loads(run(["offers", "gpu=H100", "--group-by", "gpu", "--json"], embedded).stdout)
+    assert groups["items"][0]["gpu"] == "H100" and groups["items"][0]["providers"] >= 10
+
+    detail = json.loads(run(["offer", str(found[0]["id"]), "--json"], embedded).stdout)
+    assert detail["history"][0]["price_per_hour"] == 31.92
+    gpus = json.loads(run(["gpus", "--json"], embedded).stdout)
+    assert next(g for g in gpus["items"] if g["name"] == "H100")["market"]["offers"] > 100
+    providers = run(["providers"], embedded).stdout
+    assert "lambda" in providers and "catalog" in providers
+
+
+def test_bad_input_exits_2_with_one_clear_line(embedded: dict[str, str], tmp_path: Path) -> None:
+    bad = run(["offers", "gpuu=H100"], embedded, ok=False)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error: unknown field 'gpuu'")
+    assert "Traceback" not in bad.stderr
+    assert run(["offers", "--limit", "5000"], embedded, ok=False).returncode == 2
+    empty = tmp_path / "empty" / "vms.csv"
+    empty.parent.mkdir()
+    empty.write_text("")
+    good = tmp_path / "good" / "vms.csv"
+    good.parent.mkdir()
+    good.write_text((CATALOGS / "hyperbolic" / "vms.csv").read_text())
+    failed = run(["catalog", "import", str(empty), str(good)], embedded, ok=False)
+    assert failed.returncode == 1  # one provider failed, the other imported
+    assert (
+        "the catalog is empty" in failed.stdout and "1 provider(s) failed: empty" in failed.stderr
+    )
+    assert "added 3" in failed.stdout
+    missing = run(["catalog", "import", str(tmp_path / "nope")], embedded, ok=False)
+    assert "no such file or directory" in missing.stderr
+
+
+def test_cli_on_each_database(
+    db_url: str, engine: AsyncEngine, env_without_gp4u: dict[str, str]
+) -> None:
+    env = {**env_without_gp4u, "GP4U_DATABASE_URL": db_url, "GP4U_CATALOG_URL": ""}
+    run(["db", "upgrade"], env)
+    assert run(["db", "current"], env).stdout.strip() == "0001 (current)"
+    run(["catalog", "import", str(CATALOGS / "lambda")], env)
+    found = json.loads(
+        run(["offers", "gpu=H100", "gpu_count=8", "spot=false", "--json"], env).stdout
+    )["items"]
+    assert {i["price_per_gpu_hour"] for i in found} == {3.99}
+    groups = json.loads(run(["offers", "--group-by", "variant", "--json"], env).stdout)["items"]
+    assert {g["gpu"] for g in groups} >= {"H100", "A100", "B200"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, env_without_gp4u: dict[str, str]) -> Iterator[str]:
+    """`gp4u serve` on an empty data directory with no network (the catalog host is closed)."""
+    port = _free_port()
+    env = {
+        **env_without_gp4u,
+        "GP4U_DATA_DIR": str(tmp_path / "served"),
+        "GP4U_CATALOG_URL": "http://127.0.0.1:9",
+        "GP4U_CATALOG_TIMEOUT_SECONDS": "1",
+    }
+    process = subprocess.Popen(
+        [*GP4U, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("server did not become ready")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_offline_server_answers_at_once_and_cli_talks_to_it(
+    live_server: str, env_without_gp4u: dict[str, str]
+) -> None:
+    first = httpx.get(f"{live_server}/api/v1/offers", params={"q": "gpu=H100", "limit": 5})
+    assert first.status_code == 200 and first.headers["x-request-id"]
+    assert {i["source"] for i in first.json()["items"]} == {"simulated"}
+    remote = run(
+        ["offers", "--api", live_server, "gpu=H100", "--json", "--limit", "5"], env_without_gp4u
+    )
+    assert json.loads(remote.stdout)["items"] == first.json()["items"]
+    bad = run(["offers", "--api", live_server, "gpuu=1"], env_without_gp4u, ok=False)
+    assert bad.returncode == 2 and "unknown field 'gpuu'" in bad.stderr
+    env = {**env_without_gp4u, "GP4U_API_URL": live_server}
+    assert "H100" in run(["gpus"], env).stdout
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # the background catalog download fails and says so
+        sources = json.loads(run(["providers", "--json"], env).stdout)["items"]
+        if any(s["last_status"] == "failed" for s in sources):
+            break
+        time.sleep(0.5)
+    failed = [s for s in sources if s["last_status"] == "failed"]
+    assert failed and failed[0]["source"] == "catalog"
+    assert any(s["source"] == "simulated" and s["available_offers"] > 0 for s in sources)

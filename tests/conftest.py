@@ -1,0 +1,120 @@
+"""Test fixtures: a real, migrated database per test on SQLite, and on PostgreSQL as well when
+GP4U_TEST_DATABASE_URL is set (every database test then runs once per lane)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from gp4u.app import create_app
+from gp4u.db.engine import create_engine, session_factory
+from gp4u.db.migrate import upgrade_sync
+from gp4u.kit.clock import FrozenClock
+from gp4u.settings import Settings
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+CATALOGS = SHARED / "catalogs"
+PROVIDER_API = SHARED / "provider-api"
+PG_URL = os.environ.get("GP4U_TEST_DATABASE_URL")
+LANES = ["sqlite", *(["postgresql"] if PG_URL else [])]
+TABLES = ("offer_prices", "offers", "source_syncs")
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade_sync(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_ready() -> str:
+    """Migrate the PostgreSQL test database from scratch once per run."""
+    assert PG_URL, "GP4U_TEST_DATABASE_URL is not set"
+    import asyncio
+
+    async def reset() -> None:
+        engine = create_engine(PG_URL)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(reset())
+    upgrade_sync(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture(params=LANES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated, empty database of each lane."""
+    if request.param == "sqlite":
+        path = tmp_path / "gp4u.sqlite3"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    return str(request.getfixturevalue("postgres_ready"))
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(db_url)
+    if db_url.startswith("postgresql"):
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            await conn.execute(text("UPDATE market_state SET version = 0"))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return session_factory(engine)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(T0)
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        env="test",
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        migrate_on_start=False,
+        simulated_market=False,
+        catalog_sync_on_start=False,
+        catalog_url=None,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, engine: AsyncEngine, clock: FrozenClock) -> FastAPI:
+    return create_app(settings, clock=clock, background_jobs=False)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app on the test database, called in-process over ASGI."""
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gp4u.test") as c:
+            yield c
+
+
+@pytest.fixture
+def env_without_gp4u() -> Iterator[dict[str, str]]:
+    """The environment for CLI subprocesses, without the developer's GP4U_* settings."""
+    yield {k: v for k, v in os.environ.items() if not k.startswith("GP4U_")}
