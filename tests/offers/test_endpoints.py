@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gp4u.db.engine import unit_of_work
 from gp4u.kit.clock import FrozenClock
 from gp4u.offers import service
+from gp4u.offers.embedded import search_offers_embedded
+from gp4u.offers.query import build_query
 from tests import factories
 
 
@@ -224,3 +229,46 @@ async def test_request_ids_and_openapi(client: httpx.AsyncClient) -> None:
     )
     assert "notin" in q_doc["description"]
     assert (await client.get("/api/docs")).status_code == 200
+
+
+async def test_time_cursors_do_not_depend_on_the_local_time_zone(
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for minutes in (0, 5, 10):  # three imports, three different updated_at
+        clock.advance(timedelta(minutes=minutes))
+        async with unit_of_work(sessions) as session:
+            await service.import_offers(
+                session,
+                source="catalog",
+                provider=f"p{minutes}",
+                origin="test",
+                now=clock.now(),
+                report=factories.report(factories.offer()),
+            )
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        seen, cursor = [], None
+        while True:
+            params = {"limit": 1, "sort": "updated_at", **({"cursor": cursor} if cursor else {})}
+            body = (await client.get("/api/v1/offers", params=params)).json()
+            seen += [i["provider"] for i in body["items"]]
+            cursor = body["next_cursor"]
+            if not cursor:
+                break
+        assert seen == ["p0", "p5", "p10"]
+        if db_url.startswith("sqlite"):
+            conn = sqlite3.connect(db_url.removeprefix("sqlite+aiosqlite:///"))
+            first = search_offers_embedded(conn, build_query(sort="updated_at", limit=1))
+            rest = search_offers_embedded(
+                conn, build_query(sort="updated_at", limit=5, cursor=first.next_cursor)
+            )
+            conn.close()
+            assert [i["provider"] for i in first.items + rest.items] == ["p0", "p5", "p10"]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

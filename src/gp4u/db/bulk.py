@@ -9,6 +9,7 @@ timestamps) are supported; timestamps must be timezone-aware.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -78,6 +79,16 @@ async def _stage(
     return pg, staging
 
 
+@dataclass(frozen=True)
+class FollowWith:
+    """A second insert fed by the rows an upsert wrote: `INSERT INTO table (columns) SELECT
+    expressions FROM written`, where `written` has the upserted table's columns."""
+
+    table: str
+    columns: Sequence[str]
+    expressions: Sequence[str]
+
+
 async def upsert(
     session: AsyncSession,
     table: Table,
@@ -85,11 +96,16 @@ async def upsert(
     *,
     conflict: str,
     keep: frozenset[str] = frozenset(),
-) -> None:
+    follow: FollowWith | None = None,
+) -> bool:
     """Insert rows; a row whose `conflict` column already exists is updated instead, except for
-    the `keep` columns. Rows carry every column but the autoincrement id."""
+    the `keep` columns. Rows carry every column but the autoincrement id.
+
+    With `follow`, PostgreSQL also runs the follow-up insert in the same statement and this
+    returns True; SQLite cannot return rows from `executemany`, so it returns False and the
+    caller does the follow-up its own way."""
     if not rows:
-        return
+        return True
     columns = [c.name for c in table.columns if c.name != "id"]
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != conflict and c not in keep)
     column_list = ", ".join(columns)
@@ -101,12 +117,20 @@ async def upsert(
             f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
             _records(rows, columns, sqlite=True),
         )
-        return
+        return follow is None
     pg, staging = await _stage(session, table, columns, rows)
-    await pg.execute(
+    statement = (
         f"INSERT INTO {table.name} ({column_list}) SELECT {column_list} FROM {staging} "
         f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
     )
+    if follow is not None:
+        statement = (
+            f"WITH written AS ({statement} RETURNING *) "
+            f"INSERT INTO {follow.table} ({', '.join(follow.columns)}) "
+            f"SELECT {', '.join(follow.expressions)} FROM written"
+        )
+    await pg.execute(statement)
+    return True
 
 
 async def update_by_id(

@@ -39,4 +39,4 @@ def ensure_utc(value: datetime) -> datetime:
 
 def sqlite_text(value: datetime) -> str:
     """A UTC timestamp in the text form SQLAlchemy stores on SQLite, for raw SQL and comparisons."""
-    return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return ensure_utc(value).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")

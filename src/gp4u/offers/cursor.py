@@ -10,6 +10,7 @@ from datetime import datetime
 
 import orjson
 
+from gp4u.kit.clock import ensure_utc
 from gp4u.kit.errors import InvalidQuery
 from gp4u.offers.fields import FIELDS, Kind
 from gp4u.offers.query import OfferQuery
@@ -50,7 +51,7 @@ def decode(query: OfferQuery) -> Position | None:
             field="cursor",
         )
     if value is not None and FIELDS[query.sort].kind is Kind.TIME:
-        value = datetime.fromisoformat(value)
+        value = ensure_utc(datetime.fromisoformat(value))
     if value is not None and not isinstance(value, int | float | datetime):
         raise InvalidQuery("malformed cursor", field="cursor")
     return Position(value=value, id=row_id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gp4u.kit.clock import ensure_utc
 from gp4u.kit.money import divide_micros, micros_to_usd
 from gp4u.offers.cursor import Position, decode, encode
 from gp4u.offers.fields import OUTPUT_COLUMNS
@@ -37,8 +38,8 @@ def build_page(query: OfferQuery, rows: Sequence[Sequence[Any]]) -> Page:
     if len(rows) > query.limit:
         last = rows[query.limit - 1]
         value = last[_SORT_INDEX[query.sort]]
-        if isinstance(value, str):  # SQLite timestamps come back as text
-            value = datetime.fromisoformat(value)
+        if isinstance(value, str):  # SQLite returns timestamps as naive UTC text
+            value = ensure_utc(datetime.fromisoformat(value))
         next_cursor = encode(query, Position(value=value, id=int(last[0])))
     return Page(items, next_cursor)
 

@@ -122,6 +122,24 @@ class MarketIndex:
 
     # ---- loading ----
 
+    def copy(self) -> MarketIndex:
+        """An independent copy, to be brought up to date off the event loop and swapped in."""
+        twin = MarketIndex()
+        twin.version, twin.size = self.version, self.size
+        twin.ids = self.ids.copy()
+        twin.slot_of = dict(self.slot_of)
+        twin.numbers = {k: v.copy() for k, v in self.numbers.items()}
+        twin.bools = {k: v.copy() for k, v in self.bools.items()}
+        twin.texts = {k: v.copy() for k, v in self.texts.items()}
+        for name, table in self.strings.items():
+            clone = twin.strings[name]
+            clone.values, clone.codes, clone.lowered = (
+                list(table.values),
+                dict(table.codes),
+                list(table.lowered),
+            )
+        return twin
+
     def apply(self, rows: Sequence[Sequence[Any]], version: int) -> None:
         """Add or replace offers. Each row is (id, *INDEX_COLUMNS)."""
         fresh: list[Sequence[Any]] = []

@@ -15,6 +15,8 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
+import orjson
+
 from gp4u.catalog.normalise import normalise_gpu
 from gp4u.kit.money import divide_micros
 from gp4u.providers.base import ProviderOffer
@@ -54,7 +56,7 @@ _content_of = itemgetter(*_CONTENT)
 
 
 def _content_hash(row: dict[str, Any]) -> str:
-    return hashlib.blake2b(repr(_content_of(row)).encode(), digest_size=12).hexdigest()
+    return hashlib.blake2b(orjson.dumps(_content_of(row)), digest_size=12).hexdigest()
 
 
 def to_row(source: str, offer: ProviderOffer) -> dict[str, Any]:
@@ -132,13 +134,15 @@ def plan_import(
             plan.unknown_gpus[row["gpu_raw_name"]] += 1
         old = existing.get(key)
         if old is None:
-            plan.new.append({**row, "created_at": now, "updated_at": now})
+            row["created_at"] = row["updated_at"] = now
+            plan.new.append(row)
             continue
         price_moved = old.price_per_hour != row["price_per_hour"]
         if old.content_hash == row["content_hash"] and old.available == row["available"]:
             plan.unchanged += 1
             continue
-        plan.changed.append({**row, "id": old.id, "updated_at": now})
+        row["id"], row["updated_at"] = old.id, now
+        plan.changed.append(row)
         if price_moved or old.available != row["available"]:
             plan.history.append(_point(old.id, row, now))
 

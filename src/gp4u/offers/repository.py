@@ -20,6 +20,18 @@ from gp4u.offers.sql import Compiled, Dialect
 _CHUNK = 5000
 
 
+def _scope(source: str, provider: str) -> tuple[Any, ...]:
+    """One source's offers of one provider, as a range of the unique key (keys start with
+    `source|provider|`; the key is byte-ordered), so no index of its own is needed."""
+    prefix = f"{source}|{provider}|"
+    return (
+        Offer.key >= prefix,
+        Offer.key < prefix[:-1] + chr(ord("|") + 1),
+        Offer.source == source,
+        Offer.provider == provider,
+    )
+
+
 def dialect_of(session: AsyncSession) -> Dialect:
     name = session.get_bind().dialect.name
     return Dialect.SQLITE if name == "sqlite" else Dialect.POSTGRESQL
@@ -100,7 +112,7 @@ async def load_existing(session: AsyncSession, source: str, provider: str) -> di
         Offer.price_per_hour,
         Offer.price_per_gpu_hour,
         Offer.available,
-    ).where(Offer.source == source, Offer.provider == provider)
+    ).where(*_scope(source, provider))
     result = await session.execute(query)
     return {
         key: Existing(row_id, digest, price, per_gpu, bool(available))
@@ -117,9 +129,32 @@ _MUTABLE = tuple(
 )
 
 
-async def insert_offers(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Insert new offers; a row another import inserted meanwhile is updated instead."""
-    await bulk.upsert(session, _OFFERS, rows, conflict="key", keep=frozenset({"created_at"}))
+_FIRST_PRICE = bulk.FollowWith(
+    table="offer_prices",
+    columns=("offer_id", "at", "price_per_hour", "price_per_gpu_hour", "available"),
+    expressions=("id", "updated_at", "price_per_hour", "price_per_gpu_hour", "available"),
+)
+
+
+async def insert_offers(
+    session: AsyncSession, rows: list[dict[str, Any]], source: str, provider: str, now: datetime
+) -> None:
+    """Insert new offers with their first history point; a row another import inserted
+    meanwhile is updated instead."""
+    if not rows:
+        return
+    done = await bulk.upsert(
+        session, _OFFERS, rows, conflict="key", keep=frozenset({"created_at"}), follow=_FIRST_PRICE
+    )
+    if not done:  # SQLite: read the new rows back in one set-based statement
+        created = select(
+            Offer.id,
+            Offer.updated_at,
+            Offer.price_per_hour,
+            Offer.price_per_gpu_hour,
+            Offer.available,
+        ).where(*_scope(source, provider), Offer.created_at == now)
+        await session.execute(insert(OfferPrice).from_select(list(_FIRST_PRICE.columns), created))
 
 
 async def update_offers(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -142,20 +177,6 @@ async def mark_unavailable(
 async def add_history(session: AsyncSession, points: list[dict[str, Any]]) -> None:
     for start in range(0, len(points), _CHUNK):
         await session.execute(insert(OfferPrice), points[start : start + _CHUNK])
-
-
-async def add_history_for_new(
-    session: AsyncSession, source: str, provider: str, now: datetime
-) -> None:
-    """The first history point of every offer this import created, in one statement."""
-    created = select(
-        Offer.id, Offer.created_at, Offer.price_per_hour, Offer.price_per_gpu_hour, Offer.available
-    ).where(Offer.source == source, Offer.provider == provider, Offer.created_at == now)
-    await session.execute(
-        insert(OfferPrice).from_select(
-            ["offer_id", "at", "price_per_hour", "price_per_gpu_hour", "available"], created
-        )
-    )
 
 
 async def record_sync(session: AsyncSession, **values: Any) -> None:

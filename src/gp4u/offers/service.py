@@ -5,6 +5,7 @@ connection) as its first argument; only the caller's unit of work commits."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gp4u.kit.errors import NotFound
+from gp4u.kit.errors import InvalidInput, NotFound
 from gp4u.kit.logging import get_logger
 from gp4u.kit.money import micros_to_usd
 from gp4u.offers import repository as repo
@@ -31,42 +32,80 @@ from gp4u.providers.simulated.market import simulated_offers
 
 
 class MarketSearch:
-    """This process's search index of the market, kept exactly current: before each search it
-    reads the market version (one primary-key lookup) and loads only the offers written since.
-    Until the first build finishes, searches use SQL."""
+    """This process's search index of the market, kept exactly current. Before each search it
+    reads the market version (one primary-key lookup); a small change since the index's version
+    is applied at once, a large one (or the first build) is applied to a copy in a worker thread
+    and swapped in when complete. Until then `current` answers None and searches use SQL, which
+    is slower but just as exact."""
+
+    INLINE_ROWS = 5000  # deltas up to this size are applied on the event loop (~50 ms at most)
 
     def __init__(self) -> None:
         self.index: MarketIndex | None = None
         self._lock = asyncio.Lock()
+        self._catch_up: asyncio.Task[None] | None = None
 
-    async def current(self, session: AsyncSession) -> MarketIndex:
+    async def current(self, session: AsyncSession) -> MarketIndex | None:
         version = await repo.market_version(session)
         index = self.index
         if index is not None and index.version == version:
             return index
+        if self._catch_up is not None and not self._catch_up.done():
+            return None
         async with self._lock:
             index = self.index
-            if index is None or version < index.version:  # first build, or a reset database
-                index = MarketIndex()
-            if index.version != version:
-                index.apply(await repo.index_rows(session, since=index.version), version)
-            self.index = index
-        return index
+            if index is not None and index.version == version:
+                return index
+            base = index if index is not None and version > index.version else MarketIndex()
+            rows = await repo.index_rows(session, since=base.version)
+            if base is index and len(rows) <= self.INLINE_ROWS:
+                base.apply(rows, version)
+                return base
+            self._catch_up = asyncio.create_task(self._apply_elsewhere(base, rows, version))
+            return None
+
+    async def _apply_elsewhere(
+        self, base: MarketIndex, rows: Sequence[Sequence[Any]], version: int
+    ) -> None:
+        def work() -> MarketIndex:
+            target = base.copy() if base is self.index else base
+            target.apply(rows, version)
+            return target
+
+        try:
+            updated = await asyncio.to_thread(work)
+        except Exception:
+            log.exception("search index update failed; searching with SQL meanwhile")
+            return
+        if self.index is None or updated.version >= self.index.version:
+            self.index = updated
+
+    def status(self) -> dict[str, Any]:
+        """For /readyz: "ready" (searches use the index), or "building" / "none" (they use SQL)."""
+        building = self._catch_up is not None and not self._catch_up.done()
+        if self.index is None:
+            return {"state": "building" if building else "none"}
+        return {
+            "state": "updating" if building else "ready",
+            "offers": self.index.size,
+            "version": self.index.version,
+        }
 
     def reset(self) -> None:
-        """Forget everything: the next search reloads every offer."""
+        """Forget everything: the next search rebuilds the index."""
         self.index = MarketIndex()
 
     async def build(self, sessions: async_sessionmaker[AsyncSession]) -> bool:
-        """Build the index now. On a database that cannot serve it yet (not migrated,
-        unreachable) searches stay on SQL and `/readyz` says why."""
+        """Build (or catch up) the index and wait for it. On a database that cannot serve it yet
+        (not migrated, unreachable) searches stay on SQL and `/readyz` says why."""
         try:
             async with sessions() as session:
-                await self.current(session)
+                if await self.current(session) is None and self._catch_up is not None:
+                    await self._catch_up
         except SQLAlchemyError as exc:
             log.warning("search index not built; searching with SQL", error=str(exc)[:200])
             return False
-        return True
+        return self.index is not None
 
 
 async def search_offers(
@@ -75,10 +114,10 @@ async def search_offers(
     """One page of offers matching the query, in the query's order: from the market index when
     one is given and built, else straight from SQL."""
     position = decode(query)
-    if market is None or market.index is None:
+    index = await market.current(session) if market is not None else None
+    if index is None:
         compiled = compile_search(query, repo.dialect_of(session), position)
         return build_page(query, await repo.fetch(session, compiled))
-    index = await market.current(session)
     return build_page(query, await repo.offers_by_ids(session, index.search(query, position)))
 
 
@@ -108,9 +147,10 @@ async def get_offer(session: AsyncSession, offer_id: int) -> dict[str, Any]:
     return detail
 
 
-# Re-gather planner statistics when an import rewrote at least this many offers (or a tenth of
-# what the provider had): cheap next to the import, and it keeps searches on their indexes.
+# Re-gather planner statistics when a job rewrote at least this many offers: cheap next to the
+# import, and it keeps SQL searches on their indexes right away.
 _ANALYZE_MIN_ROWS = 2000
+_PROVIDER_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 log = get_logger(__name__)
 
 
@@ -151,6 +191,11 @@ async def import_offers(
     """Bring one provider's offers from one source up to date with `report`, and record the run."""
     started = time.perf_counter()
     provider = provider.lower()
+    if not _PROVIDER_ID.match(provider):
+        raise InvalidInput(
+            f"bad provider name {provider!r}: use letters, digits, '.', '_' or '-'",
+            field="provider",
+        )
     existing = await repo.load_existing(session, source, provider)
     for offer in report.offers:
         offer.provider = provider
@@ -160,15 +205,10 @@ async def import_offers(
         version = await repo.next_version(session)
         for row in (*plan.new, *plan.changed):
             row["version"] = version
-        await repo.insert_offers(session, plan.new)
+        await repo.insert_offers(session, plan.new, source, provider, now)
         await repo.update_offers(session, plan.changed)
         await repo.mark_unavailable(session, plan.gone, now, version)
-    await repo.add_history(session, plan.history)
-    if plan.new:
-        await repo.add_history_for_new(session, source, provider, now)
-    touched = len(plan.new) + len(plan.changed) + len(plan.gone)
-    if touched >= max(_ANALYZE_MIN_ROWS, len(existing) // 10):
-        await repo.refresh_statistics(session)
+        await repo.add_history(session, plan.history)
     result = ProviderImport(
         source=source,
         provider=provider,
@@ -207,6 +247,14 @@ async def import_offers(
         error=None,
     )
     return result
+
+
+async def refresh_statistics_after(
+    session: AsyncSession, imports: Sequence[ProviderImport]
+) -> None:
+    """After a job's imports: refresh planner statistics if they rewrote many offers."""
+    if sum(i.added + i.changed + i.gone for i in imports) >= _ANALYZE_MIN_ROWS:
+        await repo.refresh_statistics(session)
 
 
 async def record_failure(

@@ -16,11 +16,11 @@ Semantics, mirrored by the brute-force reference in the tests:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 
 from gp4u.catalog.normalise import GpuName
-from gp4u.kit.clock import sqlite_text
+from gp4u.kit.clock import ensure_utc, sqlite_text
 from gp4u.offers.cursor import Position
 from gp4u.offers.fields import FIELDS, OUTPUT_COLUMNS, Case, Kind
 from gp4u.offers.query import Condition, OfferQuery
@@ -52,7 +52,7 @@ class _Params:
 
 def _bind_time(value: datetime, dialect: Dialect) -> object:
     # SQLite keeps timestamps as UTC text; comparing text to text in that form is exact.
-    return sqlite_text(value) if dialect is Dialect.SQLITE else value.astimezone(UTC)
+    return sqlite_text(value) if dialect is Dialect.SQLITE else ensure_utc(value)
 
 
 def _escape_like(text: str) -> str:

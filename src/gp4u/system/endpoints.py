@@ -20,6 +20,9 @@ async def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="Readiness: database reachable and migrations current",
+    description="Ready means every search is answered correctly. `search_index.state` says "
+    "whether searches are served by the in-memory index (`ready`) or, while it is built after "
+    "a start or a large import, by SQL (`building`/`updating`): slower, equally exact.",
     responses={503: {"description": "Not ready; `detail` says why."}},
 )
 async def readyz(request: Request) -> FastJSON:
@@ -42,4 +45,8 @@ async def readyz(request: Request) -> FastJSON:
             },
             status_code=503,
         )
-    return FastJSON({"status": "ready", "database": "ok", "schema": revision})
+    market = getattr(request.app.state, "market", None)
+    index = market.status() if market is not None else {"state": "none"}
+    return FastJSON(
+        {"status": "ready", "database": "ok", "schema": revision, "search_index": index}
+    )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-23 03:44:38.731833
+Create Date: 2026-11-23 04:08:28.675145
 """
 
 from __future__ import annotations
@@ -36,7 +36,11 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("key", sa.String(length=512), nullable=False),
+        sa.Column(
+            "key",
+            sa.String(length=512).with_variant(sa.String(length=512, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("provider", sa.String(length=64), nullable=False),
         sa.Column("instance_type", sa.String(length=255), nullable=False),
@@ -68,10 +72,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_offers_search_gpu", ["available", "gpu", "price_per_gpu_hour", "id"], unique=False
         )
-        batch_op.create_index(
-            "ix_offers_search_gpu_price", ["available", "price_per_gpu_hour", "id"], unique=False
-        )
-        batch_op.create_index("ix_offers_source_provider", ["source", "provider"], unique=False)
         batch_op.create_index("ix_offers_version", ["version"], unique=False)
 
     op.create_table(
@@ -138,8 +138,6 @@ def downgrade() -> None:
     op.drop_table("source_syncs")
     with op.batch_alter_table("offers", schema=None) as batch_op:
         batch_op.drop_index("ix_offers_version")
-        batch_op.drop_index("ix_offers_source_provider")
-        batch_op.drop_index("ix_offers_search_gpu_price")
         batch_op.drop_index("ix_offers_search_gpu")
 
     op.drop_table("offers")

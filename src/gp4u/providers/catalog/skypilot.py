@@ -84,10 +84,14 @@ def gpu_memory_from_info(text: str) -> float | None:
     return float(size) if size < 1024 else size / 1024
 
 
-def _read_rows(text: str, provider: str, report: ParseReport) -> list[_Row]:
+def _read_rows(
+    text: str, provider: str, report: ParseReport
+) -> tuple[list[_Row], dict[tuple[str, str | None, str | None], _Row]]:
+    """Emit the offers of ordinary rows; return the accelerator-only rows and the host rows
+    they may be joined to."""
     header, data = rows(text)
     if header is None:
-        return []
+        return [], {}
     cols = Columns(header, REQUIRED_COLUMNS, "SkyPilot")
     aggregator_regions = "UpstreamCloudId" in cols  # primeintellect: Region is the country
     host_memory_unknown = provider in _HOST_MEMORY_IS_VRAM
@@ -104,7 +108,8 @@ def _read_rows(text: str, provider: str, report: ParseReport) -> list[_Row]:
         "AvailabilityZone",
         "GpuInfo",
     )
-    result = []
+    attachable: list[_Row] = []
+    hosts: dict[tuple[str, str | None, str | None], _Row] = {}
     for line, fields in data:
         report.rows_read += 1
         if len(fields) != cols.width:
@@ -126,24 +131,30 @@ def _read_rows(text: str, provider: str, report: ParseReport) -> list[_Row]:
         country = region or None if aggregator_regions else country_of(region or None)
         if aggregator_regions:
             region, zone = zone, ""
-        result.append(
-            _Row(
-                line=line,
-                instance_type=instance,
-                accelerator=accelerator,
-                count_text=count,
-                vcpus=number(vcpus),
-                memory_gb=None if host_memory_unknown else number(memory),
-                disk_gb=number(storage),
-                price_text=price_text,
-                spot_text=spot_text,
-                region=region or None,
-                zone=zone or None,
-                country=country,
-                gpu_info=gpu_info,
-            )
+        row = _Row(
+            line=line,
+            instance_type=instance,
+            accelerator=accelerator,
+            count_text=count,
+            vcpus=number(vcpus),
+            memory_gb=None if host_memory_unknown else number(memory),
+            disk_gb=number(storage),
+            price_text=price_text,
+            spot_text=spot_text,
+            region=region or None,
+            zone=zone or None,
+            country=country,
+            gpu_info=gpu_info,
         )
-    return result
+        if not accelerator:
+            if instance:
+                hosts[(instance, row.region, row.zone)] = row
+            report.skip("no_gpu", line)  # CPU-only, or a host VM for attachable GPUs
+        elif not instance:
+            attachable.append(row)
+        else:
+            _emit(row, instance, provider, report, host=None)
+    return attachable, hosts
 
 
 def _attached_host(accelerator: str, count: int) -> str:
@@ -181,19 +192,7 @@ def _prices(row: _Row, report: ParseReport) -> tuple[int | None, int | None] | N
 def parse_skypilot(text: str, provider: str) -> ParseReport:
     """Every GPU offer in one SkyPilot catalog file, and the reason for every skipped row."""
     report = ParseReport()
-    parsed = _read_rows(text, provider, report)
-    hosts: dict[tuple[str, str | None, str | None], _Row] = {}
-    attachable: list[_Row] = []
-    for row in parsed:
-        if not row.accelerator:
-            if row.instance_type:
-                hosts[(row.instance_type, row.region, row.zone)] = row
-            report.skip("no_gpu", row.line)
-            continue
-        if not row.instance_type:
-            attachable.append(row)
-            continue
-        _emit(row, row.instance_type, provider, report, host=None)
+    attachable, hosts = _read_rows(text, provider, report)
     for row in attachable:
         count = _count(row, report)
         if count is None:
@@ -204,7 +203,6 @@ def parse_skypilot(text: str, provider: str) -> ParseReport:
             report.skip("no_host_vm", row.line)
             continue
         _emit(row, host_type, provider, report, host=host)
-    # Host rows that carried an accelerator were counted as "no_gpu" like any CPU-only row.
     return report
 
 
