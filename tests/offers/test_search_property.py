@@ -233,21 +233,23 @@ def brute_force(rows: list[dict[str, Any]], query: Query) -> list[int]:
     return [r["id"] for r in present + missing]
 
 
-def brute_summary(rows: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+def brute_summary(rows: list[dict[str, Any]], text: str, by: str = "gpu") -> list[dict[str, Any]]:
+    fields = {"gpu": ("gpu", "gpu_memory_gb"), "variant": ("gpu", "gpu_memory_gb", "gpu_variant")}[
+        by
+    ]
     matching = set(brute_force(rows, Query(text, "id", False, 1)))
-    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for r in rows:
         if r["id"] in matching:
-            groups.setdefault((r["gpu"], r["gpu_memory_gb"]), []).append(r)
+            groups.setdefault(tuple(r[f] for f in fields), []).append(r)
     result = []
-    for (gpu, memory), members in sorted(groups.items()):
+    for key, members in groups.items():
         prices = sorted(m["price_per_gpu_hour"] for m in members)
         cheapest = min(members, key=lambda m: (m["price_per_gpu_hour"], m["id"]))
         middle = prices[(len(prices) - 1) // 2] + prices[len(prices) // 2]
         result.append(
             {
-                "gpu": gpu,
-                "gpu_memory_gb": memory,
+                **dict(zip(fields, key, strict=True)),
                 "offers": len(members),
                 "providers": len({m["provider"] for m in members}),
                 "min_price_per_gpu_hour": prices[0] / 1e6,
@@ -257,6 +259,7 @@ def brute_summary(rows: list[dict[str, Any]], text: str) -> list[dict[str, Any]]
                 "cheapest_provider": cheapest["provider"],
             }
         )
+    result.sort(key=lambda i: (i["gpu"], i["gpu_memory_gb"], i.get("gpu_variant") or ""))
     return result
 
 
@@ -345,8 +348,16 @@ async def test_api_search_equals_brute_force(
                 session, build_query(probe.text, sort=sort, limit=1000)
             )
         assert [i["id"] for i in page.items] == expected, probe
-        response = await client.get("/api/v1/offers/summary", params={"q": probe.text})
-        assert response.json()["items"] == brute_summary(rows, probe.text), probe
+        for by in ("gpu", "variant"):
+            expected_groups = brute_summary(rows, probe.text, by)
+            response = await client.get(
+                "/api/v1/offers/summary", params={"q": probe.text, "by": by}
+            )
+            assert response.json()["items"] == expected_groups, (probe, by)
+            async with sessions() as session:  # the SQL path
+                assert (
+                    await service.summarize(session, build_query(probe.text), by) == expected_groups
+                )
         if sqlite_path:
             sort = f"-{probe.sort}" if probe.desc else probe.sort
             conn = sqlite3.connect(sqlite_path)

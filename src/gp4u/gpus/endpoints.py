@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from gp4u.gpus import service
 from gp4u.gpus.schemas import GpuOut, GpusOut
-from gp4u.web.deps import SessionDep
+from gp4u.web.deps import MarketDep, SessionDep
 from gp4u.web.errors import ERROR_RESPONSES
 from gp4u.web.responses import FastJSON
 
@@ -14,8 +14,8 @@ router = APIRouter(prefix="/api/v1", tags=["gpus"])
 
 
 @router.get("/gpus", response_model=GpusOut, summary="Every GPU model, specs and market")
-async def list_gpus(session: SessionDep) -> FastJSON:
-    return FastJSON(await service.list_gpus(session))
+async def list_gpus(session: SessionDep, market: MarketDep) -> FastJSON:
+    return FastJSON(await service.list_gpus(session, market))
 
 
 @router.get(
@@ -24,5 +24,5 @@ async def list_gpus(session: SessionDep) -> FastJSON:
     responses=ERROR_RESPONSES,
     summary="One GPU model by any spelling",
 )
-async def get_gpu(session: SessionDep, name: str) -> FastJSON:
-    return FastJSON(await service.get_gpu(session, name))
+async def get_gpu(session: SessionDep, market: MarketDep, name: str) -> FastJSON:
+    return FastJSON(await service.get_gpu(session, name, market))

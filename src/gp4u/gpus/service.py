@@ -41,9 +41,12 @@ def _family(family: GpuFamily, market: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-async def list_gpus(session: AsyncSession) -> dict[str, Any]:
+async def list_gpus(
+    session: AsyncSession, market: offers.MarketSearch | None = None
+) -> dict[str, Any]:
     """Every reference model with its market summary, and the unrecognised names in the market."""
-    groups = {g["gpu"]: g for g in await offers.summarize(session, build_query(), by="family")}
+    summary = await offers.summarize(session, build_query(), "family", market)
+    groups = {g["gpu"]: g for g in summary}
     known = families_by_name()
     return {
         "items": [_family(f, groups.get(f.name)) for f in gpu_families()],
@@ -55,12 +58,14 @@ async def list_gpus(session: AsyncSession) -> dict[str, Any]:
     }
 
 
-async def get_gpu(session: AsyncSession, name: str) -> dict[str, Any]:
+async def get_gpu(
+    session: AsyncSession, name: str, market: offers.MarketSearch | None = None
+) -> dict[str, Any]:
     """One model, found by any spelling (`a100-80gb`, `RTX 4090`)."""
     parsed = parse_gpu_name(name)
     if not parsed.known:
         raise NotFound(f"no GPU model matches {name!r}")
     family = families_by_name()[parsed.gpu]
     query = build_query(f'gpu="{parsed.gpu}"')
-    groups = await offers.summarize(session, query, by="family")
+    groups = await offers.summarize(session, query, "family", market)
     return _family(family, groups[0] if groups else None)

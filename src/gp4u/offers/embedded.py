@@ -74,13 +74,24 @@ def build_groups(
         item.update(
             offers=group["count"],
             providers=providers.get(key, 0),
-            min_price_per_gpu_hour=micros_to_usd(group["min"]),
-            median_price_per_gpu_hour=micros_to_usd(divide_micros(sum(middle), len(middle))),
-            max_price_per_gpu_hour=micros_to_usd(group["max"]),
+            min_price_per_gpu_hour=group["min"],
+            median_price_per_gpu_hour=divide_micros(sum(middle), len(middle)),
+            max_price_per_gpu_hour=group["max"],
             cheapest_offer_id=group["cheapest"][0],
             cheapest_provider=group["cheapest"][1],
         )
         items.append(item)
+    return finish_groups(items)
+
+
+_GROUP_MONEY = ("min_price_per_gpu_hour", "median_price_per_gpu_hour", "max_price_per_gpu_hour")
+
+
+def finish_groups(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Groups with micro-USD amounts (from SQL or the index) as API JSON, in a stable order."""
+    for item in items:
+        for name in _GROUP_MONEY:
+            item[name] = micros_to_usd(int(item[name]))
     items.sort(key=lambda i: (i["gpu"], i.get("gpu_memory_gb", 0), i.get("gpu_variant") or ""))
     return items
 

@@ -60,13 +60,14 @@ async def search_offers(
 )
 async def offers_summary(
     session: SessionDep,
+    market: MarketDep,
     q: str | None = Query(None, description=Q_HELP),
     by: Literal["gpu", "variant"] = Query(
         "gpu", description="`gpu`: per model and memory size; `variant`: also per form factor."
     ),
 ) -> FastJSON:
     query = build_query(q)
-    return FastJSON({"by": by, "items": await service.summarize(session, query, by)})
+    return FastJSON({"by": by, "items": await service.summarize(session, query, by, market)})
 
 
 @router.get(

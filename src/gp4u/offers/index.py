@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from gp4u.catalog.normalise import GpuName
 from gp4u.kit.clock import ensure_utc
+from gp4u.kit.money import divide_micros
 from gp4u.offers.cursor import Position
 from gp4u.offers.fields import FIELDS, Case, Kind
 from gp4u.offers.query import Condition, OfferQuery
@@ -249,13 +250,17 @@ class MarketIndex:
             return hit if cond.op in ("=", "in") else ~hit
         return self._number_condition(cond)
 
-    def search(self, query: OfferQuery, after: Position | None) -> list[int]:
-        """Ids of the first `limit + 1` matching offers after `after`, in the query's order."""
+    def _matching(self, query: OfferQuery) -> Mask:
         mask = np.ones(self.size, dtype=bool)
         if not query.mentions_available:
             mask &= self.bools["available"]
         for cond in query.conditions:
             mask &= self._condition(cond)
+        return mask
+
+    def search(self, query: OfferQuery, after: Position | None) -> list[int]:
+        """Ids of the first `limit + 1` matching offers after `after`, in the query's order."""
+        mask = self._matching(query)
         values = self.numbers[query.sort]
         ids = self.ids
         # Order key: missing values last in both directions, then value, then id; descending
@@ -275,6 +280,49 @@ class MarketIndex:
             slots, keys = slots[near], keys[near]
         order = np.lexsort((ids[slots] * sign, keys))
         return [int(i) for i in ids[slots[order[:want]]]]
+
+    def summarize(self, query: OfferQuery, group_by: Sequence[str]) -> list[dict[str, Any]]:
+        """Per group of the matching offers (by `gpu`, `gpu_memory_gb`, `gpu_variant`): offers,
+        distinct providers, min / median / max $/GPU-hour in micro-USD and the cheapest offer
+        (ties: lowest id), in the shape `embedded.finish_groups` completes."""
+        slots = np.flatnonzero(self._matching(query))
+        if slots.size == 0:
+            return []
+        parts = [self._group_part(name, slots) for name in group_by]
+        price = self.numbers["price_per_gpu_hour"][slots]
+        ids = self.ids[slots]
+        order = np.lexsort((ids, price, *reversed(parts)))
+        parts = [p[order] for p in parts]
+        price, ids, slots = price[order], ids[order], slots[order]
+        starts = np.flatnonzero(np.r_[True, np.any([p[1:] != p[:-1] for p in parts], axis=0)])
+        ends = np.r_[starts[1:], slots.size]
+        providers = self.texts["provider"][slots]
+        result = []
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            count = end - start
+            middle = int(price[start + (count - 1) // 2]) + int(price[start + count // 2])
+            median = divide_micros(middle, 2)  # the middle offer, or the mean of the middle two
+            item = {name: self._group_value(name, slots[start]) for name in group_by}
+            item.update(
+                offers=count,
+                providers=int(np.unique(providers[start:end]).size),
+                min_price_per_gpu_hour=int(price[start]),
+                median_price_per_gpu_hour=median,
+                max_price_per_gpu_hour=int(price[end - 1]),
+                cheapest_offer_id=int(ids[start]),
+                cheapest_provider=self.strings["provider"].values[providers[start]],
+            )
+            result.append(item)
+        return result
+
+    def _group_part(self, name: str, slots: npt.NDArray[np.intp]) -> npt.NDArray[Any]:
+        return self.texts[name][slots] if name in self.texts else self.numbers[name][slots]
+
+    def _group_value(self, name: str, slot: int) -> Any:
+        if name in self.texts:
+            code = int(self.texts[name][slot])
+            return None if code < 0 else self.strings[name].values[code]
+        return int(self.numbers[name][slot])
 
 
 def _after(

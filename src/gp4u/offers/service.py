@@ -21,12 +21,12 @@ from gp4u.kit.logging import get_logger
 from gp4u.kit.money import micros_to_usd
 from gp4u.offers import repository as repo
 from gp4u.offers.cursor import decode
-from gp4u.offers.embedded import Page, build_groups, build_page
+from gp4u.offers.embedded import Page, build_groups, build_page, finish_groups
 from gp4u.offers.index import MarketIndex
 from gp4u.offers.ingest import plan_import
 from gp4u.offers.query import OfferQuery
 from gp4u.offers.schemas import present_offer
-from gp4u.offers.sql import compile_search, compile_summary
+from gp4u.offers.sql import SUMMARY_GROUPS, compile_search, compile_summary
 from gp4u.providers.base import ParseReport
 from gp4u.providers.simulated.market import simulated_offers
 
@@ -122,9 +122,12 @@ async def search_offers(
 
 
 async def summarize(
-    session: AsyncSession, query: OfferQuery, by: str = "gpu"
+    session: AsyncSession, query: OfferQuery, by: str = "gpu", market: MarketSearch | None = None
 ) -> list[dict[str, Any]]:
-    """The group-by-GPU view of the offers a query matches."""
+    """The group-by-GPU view of the offers a query matches (index when built, else SQL)."""
+    index = await market.current(session) if market is not None else None
+    if index is not None:
+        return finish_groups(index.summarize(query, SUMMARY_GROUPS[by]))
     ranked, providers = compile_summary(query, repo.dialect_of(session), by)
     return build_groups(by, await repo.fetch(session, ranked), await repo.fetch(session, providers))
 
