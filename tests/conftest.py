@@ -22,7 +22,12 @@ from gp4u.db.migrate import upgrade_sync
 from gp4u.kit.clock import FrozenClock
 from gp4u.settings import Settings
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The shared sample data sits next to the repository (../shared/data); GP4U_SHARED_DATA overrides.
+SHARED = Path(
+    os.environ.get("GP4U_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
+if not (SHARED / "catalogs").is_dir():
+    raise RuntimeError(f"shared test data not found at {SHARED}; set GP4U_SHARED_DATA")
 CATALOGS = SHARED / "catalogs"
 PROVIDER_API = SHARED / "provider-api"
 PG_URL = os.environ.get("GP4U_TEST_DATABASE_URL")
