@@ -24,31 +24,11 @@ from gp4u.catalog.normalise import GpuName
 from gp4u.kit.clock import ensure_utc
 from gp4u.kit.money import divide_micros
 from gp4u.offers.cursor import Position
-from gp4u.offers.fields import FIELDS, Case, Kind
+from gp4u.offers.fields import FIELD_NAMES, FIELDS, Case, Kind
 from gp4u.offers.query import Condition, OfferQuery
 
 # The columns the index keeps, in the order `load` rows carry them (after id and version).
-INDEX_COLUMNS: tuple[str, ...] = (
-    "provider",
-    "source",
-    "instance_type",
-    "region",
-    "zone",
-    "country",
-    "gpu",
-    "gpu_variant",
-    "gpu_memory_gb",
-    "gpu_count",
-    "vcpus",
-    "memory_gb",
-    "disk_gb",
-    "price_per_hour",
-    "price_per_gpu_hour",
-    "spot",
-    "available",
-    "reliability",
-    "updated_at",
-)
+INDEX_COLUMNS: tuple[str, ...] = tuple(name for name in FIELD_NAMES if name != "id")
 _TEXT = tuple(c for c in INDEX_COLUMNS if FIELDS[c].is_text)
 _BOOL = tuple(c for c in INDEX_COLUMNS if FIELDS[c].kind is Kind.BOOL)
 _NUMBER = tuple(c for c in INDEX_COLUMNS if c not in _TEXT and c not in _BOOL)

@@ -9,18 +9,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gp4u.db.engine import unit_of_work
 from gp4u.kit.clock import Clock
 from gp4u.settings import Settings
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessions() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with unit_of_work(request.app.state.sessions) as session:
+        yield session
 
 
 def _settings(request: Request) -> Settings:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from operator import itemgetter
 
 from gp4u.kit.money import usd_to_micros
+from gp4u.providers.base import ParseReport
 
 
 class Columns:
@@ -43,6 +44,28 @@ def rows(text: str) -> tuple[list[str] | None, Iterator[tuple[int, list[str]]]]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     return header, ((line, f) for line, f in enumerate(reader, start=2) if f)
+
+
+def catalog_rows(
+    text: str, required: tuple[str, ...], kind: str, names: tuple[str, ...], report: ParseReport
+) -> tuple[Columns | None, Iterator[tuple[int, tuple[str, ...]]]]:
+    """A catalog's header, and its rows as (line number, the named cells): each row counted in
+    `report.rows_read`, a row with the wrong number of fields skipped as `malformed_row`."""
+    header, data = rows(text)
+    if header is None:
+        return None, iter(())
+    cols = Columns(header, required, kind)
+    pick = cols.picker(*names)
+
+    def well_formed() -> Iterator[tuple[int, tuple[str, ...]]]:
+        for line, fields in data:
+            report.rows_read += 1
+            if len(fields) != cols.width:
+                report.skip("malformed_row", line)
+                continue
+            yield line, pick(fields)
+
+    return cols, well_formed()
 
 
 def number(text: str) -> float | None:

@@ -6,10 +6,22 @@ gpu_memory (GB per GPU), spot (True/False), disk_size, and optional gpu_vendor, 
 from __future__ import annotations
 
 from gp4u.providers.base import ParseReport, ProviderOffer
-from gp4u.providers.catalog.cells import Columns, number, price, rows
+from gp4u.providers.catalog.cells import catalog_rows, number, price
 from gp4u.providers.catalog.regions import country_of
 
 REQUIRED_COLUMNS = ("instance_name", "location", "price", "gpu_count", "gpu_name")
+_CELLS = (
+    "instance_name",
+    "location",
+    "price",
+    "cpu",
+    "memory",
+    "gpu_count",
+    "gpu_name",
+    "gpu_memory",
+    "spot",
+    "disk_size",
+)
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no", ""})
 
@@ -17,27 +29,8 @@ _FALSE = frozenset({"false", "0", "no", ""})
 def parse_gpuhunt(text: str, provider: str) -> ParseReport:
     """Every GPU offer in one gpuhunt catalog file, and the reason for every skipped row."""
     report = ParseReport()
-    header, data = rows(text)
-    if header is None:
-        return report
-    cols = Columns(header, REQUIRED_COLUMNS, "gpuhunt")
-    pick = cols.picker(
-        "instance_name",
-        "location",
-        "price",
-        "cpu",
-        "memory",
-        "gpu_count",
-        "gpu_name",
-        "gpu_memory",
-        "spot",
-        "disk_size",
-    )
-    for line, fields in data:
-        report.rows_read += 1
-        if len(fields) != cols.width:
-            report.skip("malformed_row", line)
-            continue
+    _, data = catalog_rows(text, REQUIRED_COLUMNS, "gpuhunt", _CELLS, report)
+    for line, cells in data:
         (
             instance,
             location,
@@ -49,7 +42,7 @@ def parse_gpuhunt(text: str, provider: str) -> ParseReport:
             gpu_memory,
             spot_text,
             disk,
-        ) = pick(fields)
+        ) = cells
         count = number(count_text)
         if not gpu_name or count == 0:
             report.skip("no_gpu", line)

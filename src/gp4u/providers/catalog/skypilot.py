@@ -25,11 +25,24 @@ from functools import lru_cache
 from typing import Any
 
 from gp4u.providers.base import ParseReport, ProviderOffer
-from gp4u.providers.catalog.cells import Columns, number, price, rows
+from gp4u.providers.catalog.cells import catalog_rows, number, price
 from gp4u.providers.catalog.regions import country_of
 
 REQUIRED_COLUMNS = ("InstanceType", "AcceleratorName", "AcceleratorCount", "Price")
 _HOST_MEMORY_IS_VRAM = frozenset({"runpod"})
+_CELLS = (
+    "InstanceType",
+    "AcceleratorName",
+    "AcceleratorCount",
+    "vCPUs",
+    "MemoryGiB",
+    "StorageGiB",
+    "Price",
+    "SpotPrice",
+    "Region",
+    "AvailabilityZone",
+    "GpuInfo",
+)
 
 
 @dataclass(slots=True)
@@ -89,32 +102,12 @@ def _read_rows(
 ) -> tuple[list[_Row], dict[tuple[str, str | None, str | None], _Row]]:
     """Emit the offers of ordinary rows; return the accelerator-only rows and the host rows
     they may be joined to."""
-    header, data = rows(text)
-    if header is None:
-        return [], {}
-    cols = Columns(header, REQUIRED_COLUMNS, "SkyPilot")
-    aggregator_regions = "UpstreamCloudId" in cols  # primeintellect: Region is the country
+    cols, data = catalog_rows(text, REQUIRED_COLUMNS, "SkyPilot", _CELLS, report)
+    aggregator_regions = cols is not None and "UpstreamCloudId" in cols  # Region = country
     host_memory_unknown = provider in _HOST_MEMORY_IS_VRAM
-    pick = cols.picker(
-        "InstanceType",
-        "AcceleratorName",
-        "AcceleratorCount",
-        "vCPUs",
-        "MemoryGiB",
-        "StorageGiB",
-        "Price",
-        "SpotPrice",
-        "Region",
-        "AvailabilityZone",
-        "GpuInfo",
-    )
     attachable: list[_Row] = []
     hosts: dict[tuple[str, str | None, str | None], _Row] = {}
-    for line, fields in data:
-        report.rows_read += 1
-        if len(fields) != cols.width:
-            report.skip("malformed_row", line)
-            continue
+    for line, cells in data:
         (
             instance,
             accelerator,
@@ -127,7 +120,7 @@ def _read_rows(
             region,
             zone,
             gpu_info,
-        ) = pick(fields)
+        ) = cells
         country = region or None if aggregator_regions else country_of(region or None)
         if aggregator_regions:
             region, zone = zone, ""
