@@ -1,9 +1,15 @@
-"""Plain typed factories for test data."""
+"""Plain typed factories and helpers for test data."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gp4u.db.engine import unit_of_work
+from gp4u.offers import service
 from gp4u.providers.base import ParseReport, ProviderOffer
 
 
@@ -31,3 +37,37 @@ def offer(**overrides: Any) -> ProviderOffer:
 
 def report(*offers: ProviderOffer) -> ParseReport:
     return ParseReport(offers=list(offers), rows_read=len(offers))
+
+
+async def import_offers(
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime,
+    *offers: ProviderOffer,
+    provider: str = "acme",
+) -> service.ProviderImport:
+    """Import offers as one catalog provider's data, in a unit of work of its own."""
+    async with unit_of_work(sessions) as session:
+        return await service.import_offers(
+            session,
+            source="catalog",
+            provider=provider,
+            report=report(*offers),
+            origin="test",
+            now=now,
+        )
+
+
+async def all_pages(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
+    """Every offer a search returns, following `next_cursor` to the last page."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = (
+            await client.get(
+                "/api/v1/offers", params={**params, **({"cursor": cursor} if cursor else {})}
+            )
+        ).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items

@@ -10,46 +10,39 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gp4u.db.engine import unit_of_work
 from gp4u.kit.clock import FrozenClock
-from gp4u.offers import service
 from gp4u.offers.embedded import search_offers_embedded
 from gp4u.offers.query import build_query
 from tests import factories
 
 
 async def _seed(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock) -> None:
-    async with unit_of_work(sessions) as session:
-        await service.import_offers(
-            session,
-            source="catalog",
-            provider="lambda",
-            origin="test",
-            now=clock.now(),
-            report=factories.report(
-                factories.offer(
-                    instance_type="gpu_8x_h100_sxm5",
-                    gpu_name="H100",
-                    gpu_count=8,
-                    price_per_hour=31_920_000,
-                    region="us-east-1",
-                ),
-                factories.offer(
-                    instance_type="gpu_1x_a100",
-                    gpu_name="A100-SXM4-40GB",
-                    price_per_hour=1_290_000,
-                    region="europe-central-1",
-                    country="DE",
-                ),
-                factories.offer(
-                    instance_type="gpu_1x_a100_80",
-                    gpu_name="A100-80GB",
-                    price_per_hour=1_790_000,
-                    spot=True,
-                    reliability=None,
-                ),
-            ),
-        )
+    await factories.import_offers(
+        sessions,
+        clock.now(),
+        factories.offer(
+            instance_type="gpu_8x_h100_sxm5",
+            gpu_name="H100",
+            gpu_count=8,
+            price_per_hour=31_920_000,
+            region="us-east-1",
+        ),
+        factories.offer(
+            instance_type="gpu_1x_a100",
+            gpu_name="A100-SXM4-40GB",
+            price_per_hour=1_290_000,
+            region="europe-central-1",
+            country="DE",
+        ),
+        factories.offer(
+            instance_type="gpu_1x_a100_80",
+            gpu_name="A100-80GB",
+            price_per_hour=1_790_000,
+            spot=True,
+            reliability=None,
+        ),
+        provider="lambda",
+    )
 
 
 async def test_search_returns_normalised_offers_in_dollars(
@@ -109,15 +102,8 @@ async def test_pagination_walks_every_offer_once(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], clock: FrozenClock
 ) -> None:
     await _seed(sessions, clock)
-    seen, cursor = [], None
-    while True:
-        params = {"limit": 1, "sort": "-price_per_hour", **({"cursor": cursor} if cursor else {})}
-        body = (await client.get("/api/v1/offers", params=params)).json()
-        seen += [i["price_per_hour"] for i in body["items"]]
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
-    assert seen == [31.92, 1.79, 1.29]
+    items = await factories.all_pages(client, limit=1, sort="-price_per_hour")
+    assert [i["price_per_hour"] for i in items] == [31.92, 1.79, 1.29]
 
 
 async def test_bad_input_gets_a_clear_error_in_one_envelope(client: httpx.AsyncClient) -> None:
@@ -240,27 +226,14 @@ async def test_time_cursors_do_not_depend_on_the_local_time_zone(
 ) -> None:
     for minutes in (0, 5, 10):  # three imports, three different updated_at
         clock.advance(timedelta(minutes=minutes))
-        async with unit_of_work(sessions) as session:
-            await service.import_offers(
-                session,
-                source="catalog",
-                provider=f"p{minutes}",
-                origin="test",
-                now=clock.now(),
-                report=factories.report(factories.offer()),
-            )
+        await factories.import_offers(
+            sessions, clock.now(), factories.offer(), provider=f"p{minutes}"
+        )
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()
     try:
-        seen, cursor = [], None
-        while True:
-            params = {"limit": 1, "sort": "updated_at", **({"cursor": cursor} if cursor else {})}
-            body = (await client.get("/api/v1/offers", params=params)).json()
-            seen += [i["provider"] for i in body["items"]]
-            cursor = body["next_cursor"]
-            if not cursor:
-                break
-        assert seen == ["p0", "p5", "p10"]
+        items = await factories.all_pages(client, limit=1, sort="updated_at")
+        assert [i["provider"] for i in items] == ["p0", "p5", "p10"]
         if db_url.startswith("sqlite"):
             conn = sqlite3.connect(db_url.removeprefix("sqlite+aiosqlite:///"))
             first = search_offers_embedded(conn, build_query(sort="updated_at", limit=1))

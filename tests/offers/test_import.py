@@ -12,6 +12,7 @@ from gp4u.kit.clock import FrozenClock
 from gp4u.offers import jobs, service
 from gp4u.offers.models import Offer, OfferPrice, SourceSync
 from gp4u.offers.query import build_query
+from gp4u.providers.base import ProviderOffer
 from tests import factories
 from tests.conftest import CATALOGS
 
@@ -19,17 +20,9 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 async def _import(
-    sessions: Sessions, clock: FrozenClock, *offers: object, provider: str = "acme"
+    sessions: Sessions, clock: FrozenClock, *offers: ProviderOffer, provider: str = "acme"
 ) -> service.ProviderImport:
-    async with unit_of_work(sessions) as session:
-        return await service.import_offers(
-            session,
-            source="catalog",
-            provider=provider,
-            report=factories.report(*offers),  # type: ignore[arg-type]
-            origin="test",
-            now=clock.now(),
-        )
+    return await factories.import_offers(sessions, clock.now(), *offers, provider=provider)
 
 
 async def _count(sessions: Sessions, model: type) -> int:

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gp4u.db.engine import unit_of_work
 from gp4u.kit.clock import FrozenClock
 from gp4u.offers import service
 from gp4u.offers.query import build_query
@@ -21,15 +20,7 @@ async def _import(sessions: Sessions, clock: FrozenClock, count: int, price: int
     offers = [
         factories.offer(instance_type=f"t{i}", price_per_hour=price + i) for i in range(count)
     ]
-    async with unit_of_work(sessions) as session:
-        await service.import_offers(
-            session,
-            source="catalog",
-            provider="acme",
-            origin="test",
-            report=factories.report(*offers),
-            now=clock.now(),
-        )
+    await factories.import_offers(sessions, clock.now(), *offers)
 
 
 async def _search(sessions: Sessions, market: service.MarketSearch) -> list[float]:

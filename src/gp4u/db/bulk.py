@@ -14,9 +14,10 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import DateTime, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gp4u.db.base import UtcDateTime
 from gp4u.kit.clock import sqlite_text
 
 
@@ -25,17 +26,19 @@ def _is_sqlite(session: AsyncSession) -> bool:
 
 
 def _records(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], sqlite: bool
+    rows: Sequence[dict[str, Any]], table: Table, columns: Sequence[str], sqlite: bool
 ) -> list[tuple[Any, ...]]:
-    """Row tuples in column order, built in C; on SQLite, timestamps become SQLAlchemy's text
-    form (converted once per distinct value: an import stamps every row with the same time)."""
+    """Row tuples in column order, built in C; on SQLite, timestamp columns (by their type)
+    become SQLAlchemy's text form, converted once per distinct value: an import stamps every
+    row with the same time."""
     pick = itemgetter(*columns)
     records = [pick(row) for row in rows] if len(columns) > 1 else [(pick(r),) for r in rows]
-    if not sqlite or not records:
-        return records
-    times = [i for i, value in enumerate(records[0]) if isinstance(value, datetime)]
-    times += [i for i, c in enumerate(columns) if c.endswith("_at") and i not in times]
-    if not times:
+    times = [
+        i
+        for i, name in enumerate(columns)
+        if isinstance(table.c[name].type, DateTime | UtcDateTime)
+    ]
+    if not sqlite or not times:
         return records
     texts: dict[datetime, str] = {}
     converted = []
@@ -43,7 +46,7 @@ def _records(
         values = list(record)
         for i in times:
             value = values[i]
-            if isinstance(value, datetime):
+            if value is not None:
                 text = texts.get(value)
                 if text is None:
                     text = texts[value] = sqlite_text(value)
@@ -74,7 +77,7 @@ async def _stage(
         f"SELECT {column_list} FROM {table.name} WITH NO DATA"
     )
     await pg.copy_records_to_table(
-        staging, records=_records(rows, columns, sqlite=False), columns=list(columns)
+        staging, records=_records(rows, table, columns, sqlite=False), columns=list(columns)
     )
     return pg, staging
 
@@ -115,7 +118,7 @@ async def upsert(
         await connection.exec_driver_sql(
             f"INSERT INTO {table.name} ({column_list}) VALUES ({placeholders}) "
             f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
-            _records(rows, columns, sqlite=True),
+            _records(rows, table, columns, sqlite=True),
         )
         return follow is None
     pg, staging = await _stage(session, table, columns, rows)
@@ -144,7 +147,7 @@ async def update_by_id(
         connection = await session.connection()
         await connection.exec_driver_sql(
             f"UPDATE {table.name} SET {assignments} WHERE id = ?",
-            _records(rows, [*columns, "id"], sqlite=True),
+            _records(rows, table, [*columns, "id"], sqlite=True),
         )
         return
     pg, staging = await _stage(session, table, ["id", *columns], rows)

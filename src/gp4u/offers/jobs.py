@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -39,29 +40,17 @@ async def _import_each(
     at once was measured: no gain on this 2-core machine, so one at a time.)"""
     results: list[ProviderImport] = []
     for provider, (outcome, origin) in parsed.items():
+        run: dict[str, Any] = {"source": "catalog", "provider": provider, "origin": origin}
         async with unit_of_work(sessions) as session:
             if isinstance(outcome, str):
                 log.warning("catalog source failed", provider=provider, error=outcome)
-                results.append(
-                    await service.record_failure(
-                        session,
-                        source="catalog",
-                        provider=provider,
-                        origin=origin,
-                        error=outcome,
-                        now=clock.now(),
-                    )
+                failed = await service.record_failure(
+                    session, error=outcome, now=clock.now(), **run
                 )
+                results.append(failed)
             else:
                 results.append(
-                    await service.import_offers(
-                        session,
-                        source="catalog",
-                        provider=provider,
-                        report=outcome,
-                        origin=origin,
-                        now=clock.now(),
-                    )
+                    await service.import_offers(session, report=outcome, now=clock.now(), **run)
                 )
     async with unit_of_work(sessions) as session:
         await service.retire_simulated_market(session, clock.now())
