@@ -1,0 +1,283 @@
+"""What every fake provider server shares: fault switches, a request log, stateful instances,
+a control API under `/_fake/`, and a way to run the server for real on a local port.
+
+Fault switches (`POST /_fake/faults`, merged into the current ones):
+- `latency_ms`: delay every answer; `hang_seconds`: answer only after this long (timeouts);
+- `fail_status` + `fail_next`: the next N calls answer that status (500 by default);
+  `fail_all`: every call does;
+- `rate_limit_next`: the next N calls answer 429 with `Retry-After: retry_after`;
+  `max_per_second`: the provider's own limit, beyond which it answers 429;
+- `malformed_json`: JSON bodies are cut short; `missing_fields`: record fields the fake leaves out;
+- `lying_create`: a create makes the instance but answers 500;
+- `lying_destroy`: a destroy answers success but the instance keeps running.
+`paths` restricts latency/failure faults to request paths that start with one of its entries.
+`POST /_fake/instances` adds an instance created outside GP4U; `GET /_fake/requests` returns the
+request log (method, path, arrival time) and `POST /_fake/reset` clears everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request, Response
+from pydantic import BaseModel, ConfigDict
+
+CONTROL = "/_fake"
+
+
+class Faults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    latency_ms: int = 0
+    hang_seconds: float = 0.0
+    fail_status: int = 500
+    fail_next: int = 0
+    fail_all: bool = False
+    rate_limit_next: int = 0
+    retry_after: float = 1.0
+    max_per_second: int | None = None
+    malformed_json: bool = False
+    missing_fields: list[str] = []
+    lying_create: bool = False
+    lying_destroy: bool = False
+    paths: list[str] = []
+
+
+@dataclass
+class FakeInstance:
+    """An instance on a fake provider. Its state follows time: booting for `boot_seconds`, then
+    running, until terminated."""
+
+    id: str
+    created: float
+    boot_seconds: float
+    attrs: dict[str, Any] = field(default_factory=dict)
+    terminated: float | None = None
+    external: bool = False  # created outside GP4U (through the control API)
+
+    def state(self, now: float | None = None) -> str:
+        now = time.time() if now is None else now
+        if self.terminated is not None and now >= self.terminated:
+            return "terminated"
+        return "booting" if now < self.created + self.boot_seconds else "running"
+
+
+@dataclass
+class FakeState:
+    """Everything a fake provider knows. Handlers read faults and instances from here."""
+
+    api_key: str = "test-key"
+    boot_seconds: float = 0.3
+    faults: Faults = field(default_factory=Faults)
+    offers: list[dict[str, Any]] = field(default_factory=list)  # provider-native records
+    instances: dict[str, FakeInstance] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)  # client token → instance id
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1000))
+    _second: tuple[int, int] = (0, 0)  # (epoch second, calls in it) for max_per_second
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def create_instance(self, attrs: dict[str, Any], *, external: bool = False) -> FakeInstance:
+        instance = FakeInstance(
+            str(self.next_id()), time.time(), self.boot_seconds, dict(attrs), external=external
+        )
+        self.instances[instance.id] = instance
+        return instance
+
+    def live_instances(self) -> list[FakeInstance]:
+        return [i for i in self.instances.values() if i.state() != "terminated"]
+
+    def terminate(self, instance_id: str) -> bool:
+        """Terminate (or, with `lying_destroy`, pretend to). False when unknown or gone."""
+        instance = self.instances.get(instance_id)
+        if instance is None or instance.state() == "terminated":
+            return False
+        if not self.faults.lying_destroy:
+            instance.terminated = time.time()
+        return True
+
+    def strip(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A record with the `missing_fields` fault applied."""
+        if not self.faults.missing_fields:
+            return record
+        return {k: v for k, v in record.items() if k not in self.faults.missing_fields}
+
+    def reset(self) -> None:
+        self.faults = Faults()
+        self.instances.clear()
+        self.requests.clear()
+        self.tokens.clear()
+
+
+def json_response(state: FakeState, body: Any, status: int = 200) -> Response:
+    """A JSON answer; with the `malformed_json` fault the body is cut in half."""
+    raw = orjson.dumps(body)
+    if state.faults.malformed_json:
+        raw = raw[: max(1, len(raw) // 2)]
+    return Response(raw, status_code=status, media_type="application/json")
+
+
+def bearer_ok(request: Request, state: FakeState) -> bool:
+    return request.headers.get("authorization", "") == f"Bearer {state.api_key}"
+
+
+def _applies(state: FakeState, path: str) -> bool:
+    return not state.faults.paths or any(path.startswith(p) for p in state.faults.paths)
+
+
+def _over_limit(state: FakeState, now: float) -> bool:
+    limit = state.faults.max_per_second
+    second, count = state._second
+    current = int(now)
+    count = count + 1 if current == second else 1
+    state._second = (current, count)
+    return limit is not None and count > limit
+
+
+def install(app: FastAPI, state: FakeState, seed: Callable[[int, int], list[dict[str, Any]]]) -> None:
+    """Add the fault middleware and the control API to a fake provider app. `seed(count, seed)`
+    generates that many provider-native offer records."""
+    app.state.fake = state
+
+    @app.middleware("http")
+    async def faults(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        path = request.url.path
+        if path.startswith(CONTROL):
+            return await call_next(request)
+        now = time.time()
+        state.requests.append({"method": request.method, "path": path, "at": now})
+        f = state.faults
+        if _over_limit(state, now) or f.rate_limit_next > 0:
+            f.rate_limit_next = max(0, f.rate_limit_next - 1)
+            return Response(
+                b'{"error": "too_many_requests", "msg": "API requests too frequent"}',
+                status_code=429,
+                headers={"Retry-After": f"{f.retry_after:g}"},
+                media_type="application/json",
+            )
+        if _applies(state, path):
+            if f.hang_seconds:
+                await asyncio.sleep(f.hang_seconds)
+            if f.latency_ms:
+                await asyncio.sleep(f.latency_ms / 1000)
+            if f.fail_all or f.fail_next > 0:
+                f.fail_next = max(0, f.fail_next - 1)
+                return Response(
+                    b'{"error": "internal_error"}',
+                    status_code=f.fail_status,
+                    media_type="application/json",
+                )
+        return await call_next(request)
+
+    control = APIRouter(prefix=CONTROL)
+
+    @control.get("/faults")
+    async def get_faults() -> Faults:
+        return state.faults
+
+    @control.post("/faults")
+    async def set_faults(request: Request) -> Faults:
+        changes = orjson.loads(await request.body() or b"{}")
+        state.faults = Faults.model_validate({**state.faults.model_dump(), **changes})
+        return state.faults
+
+    @control.post("/reset")
+    async def reset() -> dict[str, bool]:
+        state.reset()
+        return {"ok": True}
+
+    @control.get("/requests")
+    async def requests() -> list[dict[str, Any]]:
+        return state.requests
+
+    @control.get("/instances")
+    async def instances() -> list[dict[str, Any]]:
+        return [
+            {"id": i.id, "state": i.state(), "external": i.external, **i.attrs}
+            for i in state.instances.values()
+        ]
+
+    @control.post("/instances")
+    async def external_instance(request: Request) -> dict[str, Any]:
+        attrs = orjson.loads(await request.body() or b"{}")
+        instance = state.create_instance(attrs, external=True)
+        return {"id": instance.id, "state": instance.state(), **instance.attrs}
+
+    @control.put("/offers")
+    async def replace_offers(request: Request) -> dict[str, int]:
+        state.offers = list(orjson.loads(await request.body()))
+        return {"offers": len(state.offers)}
+
+    @control.post("/offers/generate")
+    async def generate(count: int = 100, seed_value: int = 0) -> dict[str, int]:
+        state.offers = seed(count, seed_value)
+        return {"offers": len(state.offers)}
+
+    app.include_router(control)
+
+
+@dataclass
+class RunningFake:
+    url: str
+    state: FakeState
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def start(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> RunningFake:
+    """Serve a fake provider app on a real local port, in a background thread."""
+    port = port or _free_port(host)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"fake provider server did not start on {host}:{port}")
+        time.sleep(0.01)
+    return RunningFake(f"http://{host}:{port}", app.state.fake, server, thread)
+
+
+@contextmanager
+def running(app: FastAPI) -> Iterator[RunningFake]:
+    fake = start(app)
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def max_in_window(times: Iterable[float], window: float = 1.0) -> int:
+    """The most requests that fell in any `window`-second span (for rate-limit checks)."""
+    ordered = sorted(times)
+    best, lo = 0, 0
+    for hi, t in enumerate(ordered):
+        while t - ordered[lo] >= window:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best

@@ -1,0 +1,242 @@
+"""The one interface every provider adapter implements, and the plain records it exchanges.
+
+An adapter lists offers, launches an instance from an offer (idempotent on a client token, tagged
+with our deployment and session ids), reports instance status, lists the instances that carry our
+deployment tag, terminates (already gone is success) and checks credentials. What it cannot do it
+declares in `Capabilities`, with a human reason. Adapters raise only `ProviderError`s, never touch
+the database, and make every HTTP call through the gateway client they are given.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar, Literal, Self
+
+from gp4u.providers.base import NotSupported, ParseReport
+from gp4u.providers.gateway import CallPolicy, Gateway, ProviderClient
+
+ProviderKind = Literal["marketplace", "cloud", "catalog", "local"]
+
+
+class Capability(StrEnum):
+    OFFERS = "offers"  # list offers
+    LIVE_AVAILABILITY = "live_availability"  # offers say what can be had right now
+    LAUNCH = "launch"  # launch, status, list tagged, terminate
+    SPOT = "spot"  # interruptible / bid instances
+    CREDENTIALS = "credentials"  # a key is configured and can be checked
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an adapter can do. `missing` maps each capability it lacks to the human reason."""
+
+    supported: frozenset[Capability]
+    missing: Mapping[Capability, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, *supported: Capability, **missing: str) -> Capabilities:
+        lacking = {Capability(name): reason for name, reason in missing.items()}
+        return cls(frozenset(supported) - set(lacking), lacking)
+
+    def __contains__(self, capability: object) -> bool:
+        return capability in self.supported
+
+    def reason(self, capability: Capability) -> str | None:
+        """Why the capability is missing, or None when it is supported."""
+        if capability in self.supported:
+            return None
+        return self.missing.get(capability, "not supported")
+
+    def without(self, capability: Capability, reason: str) -> Capabilities:
+        return Capabilities(
+            self.supported - {capability}, {**self.missing, capability: reason}
+        )
+
+
+class InstanceState(StrEnum):
+    PENDING = "pending"  # accepted, no machine yet
+    BOOTING = "booting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"  # halted but still billed for storage; not gone
+    TERMINATED = "terminated"  # gone; billing stopped
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_gone(self) -> bool:
+        return self is InstanceState.TERMINATED
+
+
+_TAG = re.compile(r"^gp4u-(?P<deployment>[a-z0-9]{1,16})-(?P<session>[A-Za-z0-9]{1,40})$")
+
+
+@dataclass(frozen=True)
+class Tags:
+    """Our marks on every instance: which GP4U deployment made it, for which session and owner.
+
+    Providers that cannot store labels get the `label` as the instance name, and `parse` reads
+    it back; providers with labels get `as_labels()` as well."""
+
+    deployment: str
+    session: str
+    owner: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"gp4u-{self.deployment}-{self.session}"
+
+    def as_labels(self) -> dict[str, str]:
+        labels = {"gp4u-deployment": self.deployment, "gp4u-session": self.session}
+        if self.owner:
+            labels["gp4u-owner"] = self.owner
+        return labels
+
+    @classmethod
+    def parse(cls, label: str | None) -> Tags | None:
+        match = _TAG.match(label or "")
+        if not match:
+            return None
+        return cls(match["deployment"], match["session"])
+
+    @classmethod
+    def from_labels(cls, labels: Mapping[str, str] | None) -> Tags | None:
+        if not labels or "gp4u-deployment" not in labels or "gp4u-session" not in labels:
+            return None
+        return cls(labels["gp4u-deployment"], labels["gp4u-session"], labels.get("gp4u-owner"))
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    """Launch one instance of an offer. `client_token` makes it idempotent: launching twice with
+    the same token yields the same instance, never two."""
+
+    offer_ref: str  # ProviderOffer.offer_ref of the chosen offer
+    client_token: str
+    tags: Tags
+    instance_type: str | None = None
+    region: str | None = None
+    gpu_count: int = 1
+    spot: bool = False
+    bid_per_hour: int | None = None  # micro-USD, for bid/interruptible launches
+    image: str = "nvidia/cuda:12.4.1-runtime-ubuntu22.04"
+    startup_command: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    ssh_public_key: str | None = None
+    disk_gb: int = 50
+
+
+@dataclass
+class Instance:
+    """An instance as the provider reports it."""
+
+    provider: str
+    instance_id: str
+    state: InstanceState
+    provider_status: str  # the provider's own word, for people
+    tags: Tags | None = None
+    instance_type: str | None = None
+    region: str | None = None
+    public_ip: str | None = None
+    ssh_host: str | None = None
+    ssh_port: int | None = None
+    ssh_user: str | None = None
+    price_per_hour: int | None = None  # micro-USD
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CredentialCheck:
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class AdapterConfig:
+    """What an adapter is built with: its name, its gateway client, its credentials."""
+
+    name: str
+    client: ProviderClient
+    api_key: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+class ProviderAdapter(ABC):
+    """Base class of every adapter. Override what the provider supports; the defaults raise
+    `NotSupported` with the reason from `capabilities()`."""
+
+    kind: ClassVar[ProviderKind] = "marketplace"
+    source: ClassVar[str] = "live"  # the market source its offers are imported as
+    live: ClassVar[bool] = True  # live marketplaces sync every 30 s, catalogs hourly
+    default_base_url: ClassVar[str] = ""
+    call_policy: ClassVar[CallPolicy] = CallPolicy()
+
+    def __init__(self, config: AdapterConfig) -> None:
+        self.config = config
+        self.name = config.name
+        self.client = config.client
+        self.api_key = config.api_key
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        gateway: Gateway,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        options: Mapping[str, str] | None = None,
+    ) -> Self:
+        """Build the adapter with its own gateway client (base URL, auth, call policy)."""
+        client = gateway.client(
+            name,
+            base_url=base_url or cls.default_base_url,
+            headers=cls.auth_headers(api_key),
+            policy=cls.call_policy,
+            api_key=api_key,
+        )
+        return cls(AdapterConfig(name, client, api_key, options or {}))
+
+    @classmethod
+    def auth_headers(cls, api_key: str | None) -> dict[str, str]:
+        """Headers that authenticate every call; the default is a bearer token."""
+        return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+    @abstractmethod
+    def capabilities(self) -> Capabilities:
+        """What this adapter can do with the configuration it has (a missing key disables what
+        needs it, with the reason)."""
+
+    @abstractmethod
+    async def list_offers(self) -> ParseReport:
+        """Every offer the provider has now; malformed records are skipped and counted."""
+
+    async def launch(self, request: LaunchRequest) -> Instance:
+        raise self._unsupported(Capability.LAUNCH)
+
+    async def status(self, instance_ids: Sequence[str]) -> list[Instance]:
+        """The instances asked for; one the provider no longer knows comes back TERMINATED."""
+        raise self._unsupported(Capability.LAUNCH)
+
+    async def list_tagged(self, deployment: str) -> list[Instance]:
+        """Every live instance carrying our deployment tag, including ones we never recorded."""
+        raise self._unsupported(Capability.LAUNCH)
+
+    async def terminate(self, instance_id: str) -> None:
+        """Destroy the instance; an instance that is already gone is success."""
+        raise self._unsupported(Capability.LAUNCH)
+
+    async def check_credentials(self) -> CredentialCheck:
+        return CredentialCheck(False, self.capabilities().reason(Capability.CREDENTIALS) or "")
+
+    def _unsupported(self, capability: Capability) -> NotSupported:
+        return NotSupported(self.name, self.capabilities().reason(capability) or "not supported")
+
+    def _require(self, capability: Capability) -> None:
+        if capability not in self.capabilities():
+            raise self._unsupported(capability)
