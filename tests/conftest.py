@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from gp4u.app import create_app
 from gp4u.db.engine import create_engine, session_factory
 from gp4u.db.migrate import upgrade_sync
+from gp4u.fakes import catalog, kit
 from gp4u.kit.clock import FrozenClock
 from gp4u.settings import Settings
 
@@ -32,7 +33,7 @@ CATALOGS = SHARED / "catalogs"
 PROVIDER_API = SHARED / "provider-api"
 PG_URL = os.environ.get("GP4U_TEST_DATABASE_URL")
 LANES = ["sqlite", *(["postgresql"] if PG_URL else [])]
-TABLES = ("offer_prices", "offers", "source_syncs")
+TABLES = ("offer_prices", "offers", "source_syncs", "job_outbox")
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
@@ -100,7 +101,6 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         database_url=db_url,
         migrate_on_start=False,
         simulated_market=False,
-        catalog_sync_on_start=False,
         catalog_url=None,
     )
 
@@ -117,6 +117,20 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gp4u.test") as c:
             yield c
+
+
+@pytest.fixture
+def shared_catalogs() -> Iterator[kit.RunningFake]:
+    """A fake catalog host serving the real shared SkyPilot catalogs."""
+    with kit.running(catalog.create_app(directory=CATALOGS)) as running:
+        yield running
+
+
+@pytest.fixture
+def generated_catalogs() -> Iterator[kit.RunningFake]:
+    """A fake catalog host serving generated rows (54 offers by default), with fault switches."""
+    with kit.running(catalog.create_app()) as running:
+        yield running
 
 
 @pytest.fixture

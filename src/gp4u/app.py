@@ -1,8 +1,9 @@
 """The application factory: `create_app(settings)` wires the database, the routers, the error
-envelope, request ids and, when asked, the background market jobs."""
+envelope, request ids, the providers and, when asked, the in-process job runner."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,20 +11,21 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from gp4u import __version__
-from gp4u.db.engine import engine_from_settings, session_factory
 from gp4u.db.migrate import upgrade
 from gp4u.gpus.endpoints import router as gpus_router
 from gp4u.kit.clock import Clock, SystemClock
 from gp4u.kit.logging import configure_logging, get_logger
-from gp4u.kit.periodic import Periodic
-from gp4u.offers import jobs
+from gp4u.offers import jobs as offer_jobs
 from gp4u.offers.endpoints import router as offers_router
 from gp4u.offers.service import MarketSearch
 from gp4u.settings import Settings
+from gp4u.sources.endpoints import router as providers_router
 from gp4u.system.endpoints import router as system_router
 from gp4u.web.errors import install_error_handlers
 from gp4u.web.middleware import RequestIdMiddleware
 from gp4u.web.responses import FastJSON
+from gp4u.worker.context import open_context
+from gp4u.worker.inprocess import InProcessRunner
 
 log = get_logger(__name__)
 
@@ -48,27 +50,36 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = engine_from_settings(settings)
         if settings.migrate_on_start:
             await upgrade(settings.effective_database_url)
-        sessions = session_factory(engine)
-        app.state.engine, app.state.sessions = engine, sessions
-        periodic = Periodic()
+        ctx = open_context(settings, clock)
+        sessions = ctx.sessions
+        app.state.engine, app.state.sessions = ctx.engine, sessions
+        app.state.providers, app.state.jobs = ctx.providers, ctx
         if settings.simulated_market:
-            outcome = await jobs.ensure_market(sessions, clock)
+            outcome = await offer_jobs.ensure_market(sessions, clock)
             if outcome:
                 log.info("market bootstrapped", simulated=outcome)
         market = app.state.market = MarketSearch()
+        runner = None
+        background: set[asyncio.Task[object]] = set()
         if background_jobs:
-            periodic.once("search-index", lambda: market.build(sessions))
-            _schedule(periodic, settings, sessions, clock)
+            background.add(asyncio.create_task(market.build(sessions)))
+            if settings.jobs_backend == "inprocess":
+                runner = app.state.runner = InProcessRunner(ctx)
+                runner.start()
         else:
             await market.build(sessions)
         try:
             yield
         finally:
-            await periodic.stop()
-            await engine.dispose()
+            if runner is not None:
+                await runner.stop()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await ctx.aclose()
+            await ctx.engine.dispose()
 
     app = FastAPI(
         title="GP4U",
@@ -87,35 +98,13 @@ def create_app(
     app.include_router(system_router)
     app.include_router(offers_router)
     app.include_router(gpus_router)
+    app.include_router(providers_router)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         return RedirectResponse("/api/docs")
 
     return app
-
-
-def _schedule(
-    periodic: Periodic, settings: Settings, sessions: jobs.Sessions, clock: Clock
-) -> None:
-    if settings.simulated_market:
-        periodic.every(
-            settings.simulated_tick_seconds,
-            "simulated-market",
-            lambda: jobs.tick_simulated_market(sessions, clock),
-        )
-    if settings.catalog_url and settings.catalog_sync_on_start:
-        url = settings.catalog_url
-        periodic.once(
-            "catalog-sync",
-            lambda: jobs.sync_published_catalogs(
-                sessions,
-                url,
-                settings.catalog_provider_list,
-                clock,
-                http_timeout=settings.catalog_timeout_seconds,
-            ),
-        )
 
 
 def app_from_env() -> FastAPI:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_CATALOG_URL = (
@@ -27,7 +27,21 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="Overrides the embedded database, e.g. postgresql+asyncpg://host/db."
     )
-    redis_url: str | None = Field(None, description="Optional; unused until distributed jobs.")
+    redis_url: str | None = Field(
+        None,
+        description="Redis for distributed mode: Celery broker, and shared rate limits, circuit "
+        "breakers and offer cache. Unset: all of these live in process memory.",
+    )
+    jobs_backend: Literal["inprocess", "celery"] = Field(
+        "inprocess",
+        description="inprocess: `gp4u serve` runs background jobs itself; celery: `gp4u worker` "
+        "and `gp4u scheduler` run them through Redis.",
+    )
+    deployment_id: str = Field(
+        "local",
+        pattern=r"^[a-z0-9]{1,16}$",
+        description="Tags every instance GP4U launches, so it can find (and reap) its own.",
+    )
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -52,16 +66,50 @@ class Settings(BaseSettings):
     catalog_providers: str = Field(
         DEFAULT_CATALOG_PROVIDERS, description="Comma-separated providers to download."
     )
-    catalog_sync_on_start: bool = Field(
-        True, description="Try to download the published catalogs in the background at start."
-    )
-    catalog_timeout_seconds: float = 20.0
 
     simulated_market: bool = Field(
         True, description="Load the simulated market when no other source has offers."
     )
     simulated_tick_seconds: float = Field(
         300.0, description="How often the simulated market moves while it is the active source."
+    )
+
+    providers: str = Field(
+        "vastai,runpod,lambda,tensordock,akash,local",
+        description="Live provider adapters to sync (comma-separated); catalogs come from "
+        "catalog_providers.",
+    )
+    vastai_api_key: SecretStr | None = None
+    runpod_api_key: SecretStr | None = None
+    lambda_api_key: SecretStr | None = None
+    tensordock_api_key: SecretStr | None = None
+    lambda_ssh_key_name: str | None = Field(
+        None, description="Lambda Cloud SSH key to launch with (else the session's key is added)."
+    )
+    vastai_url: str | None = Field(None, description="Overrides the Vast.ai API base URL.")
+    runpod_url: str | None = Field(None, description="Overrides the RunPod API base URL.")
+    lambda_url: str | None = Field(None, description="Overrides the Lambda Cloud API base URL.")
+    tensordock_url: str | None = Field(
+        None, description="Overrides the TensorDock host (root URL, without /api/v2)."
+    )
+    akash_url: str | None = Field(None, description="Overrides the Akash Console API base URL.")
+
+    live_sync_seconds: float = Field(30.0, gt=0, description="Sync interval of live providers.")
+    catalog_sync_seconds: float = Field(3600.0, gt=0, description="Sync interval of catalogs.")
+    sync_timeout_seconds: float = Field(
+        60.0, gt=0, description="One provider's sync run is abandoned after this long."
+    )
+    stale_after_intervals: float = Field(
+        3.0,
+        gt=0,
+        description="A provider's offers are marked stale when its last successful sync is older "
+        "than this many sync intervals.",
+    )
+    live_hard_stale_seconds: float = Field(
+        900.0, gt=0, description="Live offers not confirmed for this long drop out of results."
+    )
+    catalog_hard_stale_seconds: float = Field(
+        172800.0, gt=0, description="Catalog offers not confirmed for this long drop out."
     )
 
     @model_validator(mode="after")
@@ -74,7 +122,24 @@ class Settings(BaseSettings):
             raise ValueError(
                 "GP4U_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
             )
+        if self.jobs_backend == "celery" and not self.redis_url:
+            raise ValueError("GP4U_JOBS_BACKEND=celery needs GP4U_REDIS_URL (the Celery broker)")
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("GP4U_REDIS_URL must start with redis://, rediss:// or unix://")
         return self
+
+    @property
+    def provider_list(self) -> list[str]:
+        return [p.strip() for p in self.providers.split(",") if p.strip()]
+
+    def api_key(self, provider: str) -> str | None:
+        """The configured API key of a provider, if any (never logged or returned)."""
+        secret = getattr(self, f"{provider}_api_key", None)
+        return secret.get_secret_value() if isinstance(secret, SecretStr) else None
+
+    def base_url(self, provider: str) -> str | None:
+        value = getattr(self, f"{provider}_url", None)
+        return value if isinstance(value, str) and value else None
 
     @property
     def sqlite_path(self) -> Path:

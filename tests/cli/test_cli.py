@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gp4u.db.schema_version import SCHEMA_REVISION
 from tests.conftest import CATALOGS
 
 GP4U = [str(Path(sys.executable).parent / "gp4u")]
@@ -116,7 +117,7 @@ def test_cli_on_each_database(
 ) -> None:
     env = {**env_without_gp4u, "GP4U_DATABASE_URL": db_url, "GP4U_CATALOG_URL": ""}
     run(["db", "upgrade"], env)
-    assert run(["db", "current"], env).stdout.strip() == "0001 (current)"
+    assert run(["db", "current"], env).stdout.strip() == f"{SCHEMA_REVISION} (current)"
     run(["catalog", "import", str(CATALOGS / "lambda")], env)
     found = json.loads(
         run(["offers", "gpu=H100", "gpu_count=8", "spot=false", "--json"], env).stdout

@@ -74,9 +74,16 @@ async def test_search_returns_normalised_offers_in_dollars(
         "spot",
         "available",
         "reliability",
+        "available_count",
+        "dlperf",
+        "inet_down_mbps",
+        "inet_up_mbps",
+        "stale",
         "updated_at",
         "gpu_known",
+        "offer_ref",
     }
+    assert offer["stale"] is False
     assert (offer["price_per_hour"], offer["price_per_gpu_hour"]) == (31.92, 3.99)
     assert (offer["gpu"], offer["gpu_memory_gb"], offer["source"]) == ("H100", 80, "catalog")
     assert offer["updated_at"] == "2026-11-01T12:00:00+00:00"

@@ -8,6 +8,7 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from gp4u.app import create_app
+from gp4u.db.schema_version import SCHEMA_REVISION
 from gp4u.settings import Settings
 
 
@@ -16,7 +17,7 @@ async def test_healthz_and_readyz_on_a_migrated_database(client: httpx.AsyncClie
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     body = ready.json()
-    assert (body["status"], body["database"], body["schema"]) == ("ready", "ok", "0001")
+    assert (body["status"], body["database"], body["schema"]) == ("ready", "ok", SCHEMA_REVISION)
     assert body["search_index"] == {"state": "ready", "offers": 0, "version": 0}
 
 
@@ -25,7 +26,6 @@ async def test_readyz_says_why_an_unmigrated_database_is_not_ready(tmp_path: Pat
         data_dir=tmp_path,
         migrate_on_start=False,
         simulated_market=False,
-        catalog_sync_on_start=False,
     )
     app = create_app(settings, background_jobs=False)
     async with LifespanManager(app) as manager:
@@ -39,7 +39,7 @@ async def test_readyz_says_why_an_unmigrated_database_is_not_ready(tmp_path: Pat
 
 
 async def test_start_migrates_and_loads_the_simulated_market(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, catalog_sync_on_start=False)
+    settings = Settings(data_dir=tmp_path)
     app = create_app(settings, background_jobs=False)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)

@@ -307,7 +307,7 @@ def gpus(fmt: str, api_url: str | None) -> None:
 @api_option
 @handle_errors
 def providers(fmt: str, api_url: str | None) -> None:
-    """Every source of offers: how many, and how fresh."""
+    """Every provider: status, what it can do (or why not), its offers and last sync."""
     from gp4u.cli import output
     from gp4u.cli.market import open_market
 
@@ -317,32 +317,40 @@ def providers(fmt: str, api_url: str | None) -> None:
         return
     items = data["items"]
     if fmt == "csv":
-        output.print_csv(items, list(items[0]) if items else [])
+        output.print_csv(items, ["name", "provider", "source", "kind", "status"])
         return
     output.print_table(
         None,
         [
-            ("SOURCE", "left"),
-            ("PROVIDER", "left"),
+            ("NAME", "left"),
+            ("KIND", "left"),
+            ("STATUS", "left"),
             ("OFFERS", "right"),
             ("AVAILABLE", "right"),
             ("LAST SYNC", "left"),
-            ("STATUS", "left"),
-            ("ERROR", "left"),
+            ("NOTES", "left"),
         ],
         [
             (
-                i["source"],
-                i["provider"],
-                i["offers"],
-                i["available_offers"],
-                i["last_sync"],
-                i["last_status"],
-                i["last_error"],
+                i["name"],
+                i["kind"],
+                i["status"],
+                (i.get("market") or {}).get("offers", 0),
+                (i.get("market") or {}).get("available_offers", 0),
+                (i.get("market") or {}).get("last_sync"),
+                _provider_notes(i),
             )
             for i in items
         ],
     )
+
+
+def _provider_notes(item: dict[str, Any]) -> str:
+    market = item.get("market") or {}
+    if market.get("last_status") == "failed":
+        return f"last sync failed: {market.get('last_error')}"
+    missing = sorted({r for r in (item.get("capabilities") or {}).values() if r != "yes"})
+    return "; ".join(missing)
 
 
 @main.group()
@@ -466,31 +474,140 @@ def catalog_import(
     _print_imports(results, as_json)
 
 
-@catalog.command("sync")
-@click.option("--url", help="Base URL of the published catalogs (env GP4U_CATALOG_URL).")
-@click.option(
-    "--provider",
-    "provider_names",
-    multiple=True,
-    help="Only this provider (repeatable; env GP4U_CATALOG_PROVIDERS).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the per-provider report as JSON.")
+@main.command(name="sync")
+@click.argument("names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print each run's outcome as JSON.")
 @handle_errors
-def catalog_sync(url: str | None, provider_names: tuple[str, ...], as_json: bool) -> None:
-    """Download the published SkyPilot catalogs (<url>/<provider>/vms.csv) and import them."""
-    from gp4u.offers import jobs
+def sync_command(names: tuple[str, ...], as_json: bool) -> None:
+    """Sync providers into the local market now (all configured ones, or NAMES).
+
+    Names are adapter names as `gp4u providers` lists them: vastai, runpod, lambda, tensordock,
+    akash, local, catalog-aws… Providers sync concurrently; a failing one is reported (exit
+    status 1) and never stops the others.
+    """
+    from dataclasses import asdict
+
+    from gp4u.cli import output
+    from gp4u.sources import service
+
+    async def run(ctx: Any) -> list[Any]:
+        unknown = [n for n in names if n not in ctx.providers.adapters]
+        if unknown:
+            known = ", ".join(sorted(ctx.providers.adapters))
+            raise click.UsageError(f"unknown provider {', '.join(unknown)}; known: {known}")
+        return await service.sync_many(ctx.sessions, ctx.providers, ctx.clock, list(names) or None)
+
+    outcomes = _with_context(run)
+    if as_json:
+        output.print_json([asdict(o) for o in outcomes])
+    else:
+        output.print_table(
+            None,
+            [
+                ("PROVIDER", "left"),
+                ("STATUS", "left"),
+                ("SECONDS", "right"),
+                ("SEEN", "right"),
+                ("ADDED", "right"),
+                ("CHANGED", "right"),
+                ("GONE", "right"),
+                ("SKIPPED / ERROR", "left"),
+            ],
+            [
+                (
+                    o.name,
+                    o.status,
+                    f"{o.duration_ms / 1000:.2f}",
+                    o.seen,
+                    o.added,
+                    o.changed,
+                    o.gone,
+                    (f"{o.error_kind}: {o.error}" if o.error else "")
+                    or ", ".join(f"{k} {v}" for k, v in sorted(o.skipped.items())),
+                )
+                for o in outcomes
+            ],
+        )
+    failed = [o.name for o in outcomes if o.status != "ok"]
+    if failed:
+        _fail(f"{len(failed)} provider(s) failed: {', '.join(failed)}", 1)
+
+
+def _with_context(work: Callable[[Any], Any]) -> Any:
+    """Run `work(job_context)` against the configured database, migrated first."""
+    import asyncio
+
+    from gp4u.db.migrate import upgrade
+    from gp4u.worker.context import open_context
+
+    async def go() -> Any:
+        settings = _settings()
+        await upgrade(settings.effective_database_url)
+        ctx = open_context(settings)
+        try:
+            return await work(ctx)
+        finally:
+            await ctx.aclose()
+            await ctx.engine.dispose()
+
+    return asyncio.run(go())
+
+
+@main.command()
+@click.option("--concurrency", type=int, default=2, show_default=True, help="Worker processes.")
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker(concurrency: int, loglevel: str) -> None:
+    """Run a Celery worker (distributed mode; needs GP4U_REDIS_URL): executes jobs."""
+    from gp4u.worker.celery_app import QUEUE, create_celery
 
     settings = _settings()
-    base = url or settings.catalog_url
-    if not base:
-        _fail("no catalog URL: pass --url or set GP4U_CATALOG_URL")
-    names = list(provider_names) or settings.catalog_provider_list
-    results = _run_job(
-        lambda sessions, clock: jobs.sync_published_catalogs(
-            sessions, base, names, clock, http_timeout=settings.catalog_timeout_seconds
-        )
+    if not settings.redis_url:
+        _fail("gp4u worker needs GP4U_REDIS_URL (the Celery broker)")
+    app = create_celery(settings)
+    app.worker_main(
+        ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "-Q", QUEUE]
     )
-    _print_imports(results, as_json)
+
+
+@main.command()
+@click.option("--loglevel", default="INFO", show_default=True)
+def scheduler(loglevel: str) -> None:
+    """Run the Celery scheduler (beat): periodic syncs and the outbox relay. Run exactly one."""
+    from gp4u.worker.celery_app import create_celery
+
+    settings = _settings()
+    if not settings.redis_url:
+        _fail("gp4u scheduler needs GP4U_REDIS_URL (the Celery broker)")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_celery(settings)
+    app.start(["beat", f"--loglevel={loglevel}"])
+
+
+FAKES = ("vastai", "runpod", "lambda", "tensordock", "akash", "catalog")
+
+
+@main.command(name="fake-provider")
+@click.argument("name", type=click.Choice(FAKES))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=9100, show_default=True)
+@click.option("--offers", "count", type=int, default=40, show_default=True, help="Offers to list.")
+@click.option("--api-key", default="test-key", show_default=True, help="The key it accepts.")
+def fake_provider(name: str, host: str, port: int, count: int, api_key: str) -> None:
+    """Serve a fake provider API locally (a sandbox: point GP4U_<NAME>_URL at it; for
+    `catalog`, GP4U_CATALOG_URL).
+
+    It speaks the provider's real API, keeps instances, and has fault switches under /_fake/
+    (POST /_fake/faults {"fail_all": true}, {"latency_ms": 500}, {"rate_limit_next": 3}…).
+    """
+    import importlib
+
+    import uvicorn
+
+    from gp4u.fakes.kit import FakeState
+
+    module = importlib.import_module(f"gp4u.fakes.{'lambda_cloud' if name == 'lambda' else name}")
+    state = FakeState(api_key=api_key, offers=module.generate_offers(count, 0))
+    uvicorn.run(module.create_app(state), host=host, port=port, log_level="info")
 
 
 if __name__ == "__main__":  # pragma: no cover

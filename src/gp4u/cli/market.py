@@ -201,9 +201,12 @@ class EmbeddedMarket:
 
     def providers(self) -> Any:
         from gp4u.kit.clock import SystemClock
-        from gp4u.offers import service
+        from gp4u.providers.registry import build_providers
+        from gp4u.sources import service
 
-        return {"items": self._run(lambda s: service.list_sources(s, SystemClock().now()))}
+        clock = SystemClock()
+        providers = build_providers(self.settings, clock)
+        return {"items": self._run(lambda s: service.list_providers(s, providers, clock.now()))}
 
 
 def open_market(settings: Settings, api_url: str | None) -> Market:

@@ -2,7 +2,8 @@
 a control API under `/_fake/`, and a way to run the server for real on a local port.
 
 Fault switches (`POST /_fake/faults`, merged into the current ones):
-- `latency_ms`: delay every answer; `hang_seconds`: answer only after this long (timeouts);
+- `latency_ms`: delay every request; `hang_seconds`: do the work, then answer only after this
+  long (timeouts where the provider did act);
 - `fail_status` + `fail_next`: the next N calls answer that status (500 by default);
   `fail_all`: every call does;
 - `rate_limit_next`: the next N calls answer 429 with `Retry-After: retry_after`;
@@ -119,6 +120,7 @@ class FakeState:
         self.instances.clear()
         self.requests.clear()
         self.tokens.clear()
+        self._second = (0, 0)
 
 
 def json_response(state: FakeState, body: Any, status: int = 200) -> Response:
@@ -146,7 +148,9 @@ def _over_limit(state: FakeState, now: float) -> bool:
     return limit is not None and count > limit
 
 
-def install(app: FastAPI, state: FakeState, seed: Callable[[int, int], list[dict[str, Any]]]) -> None:
+def install(
+    app: FastAPI, state: FakeState, seed: Callable[[int, int], list[dict[str, Any]]]
+) -> None:
     """Add the fault middleware and the control API to a fake provider app. `seed(count, seed)`
     generates that many provider-native offer records."""
     app.state.fake = state
@@ -170,8 +174,6 @@ def install(app: FastAPI, state: FakeState, seed: Callable[[int, int], list[dict
                 media_type="application/json",
             )
         if _applies(state, path):
-            if f.hang_seconds:
-                await asyncio.sleep(f.hang_seconds)
             if f.latency_ms:
                 await asyncio.sleep(f.latency_ms / 1000)
             if f.fail_all or f.fail_next > 0:
@@ -181,6 +183,10 @@ def install(app: FastAPI, state: FakeState, seed: Callable[[int, int], list[dict
                     status_code=f.fail_status,
                     media_type="application/json",
                 )
+            if f.hang_seconds:  # the work is done, the answer comes too late (the risky case)
+                response = await call_next(request)
+                await asyncio.sleep(f.hang_seconds)
+                return response
         return await call_next(request)
 
     control = APIRouter(prefix=CONTROL)

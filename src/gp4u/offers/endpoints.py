@@ -1,4 +1,4 @@
-"""Market API: search offers, the group-by-GPU summary, one offer, and the sources."""
+"""Market API: search offers, the group-by-GPU summary, and one offer."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from gp4u.offers import service
 from gp4u.offers.fields import FIELD_NAMES, SORTABLE
 from gp4u.offers.query import build_query
-from gp4u.offers.schemas import OfferDetail, OfferPage, ProvidersOut, SummaryOut
-from gp4u.web.deps import ClockDep, MarketDep, SessionDep, SettingsDep
+from gp4u.offers.schemas import OfferDetail, OfferPage, SummaryOut
+from gp4u.web.deps import MarketDep, SessionDep, SettingsDep
 from gp4u.web.errors import ERROR_RESPONSES
 from gp4u.web.responses import FastJSON
 
@@ -78,8 +78,3 @@ async def offers_summary(
 )
 async def get_offer(session: SessionDep, offer_id: int) -> FastJSON:
     return FastJSON(await service.get_offer(session, offer_id))
-
-
-@router.get("/providers", response_model=ProvidersOut, summary="Sources, offer counts, freshness")
-async def list_providers(session: SessionDep, clock: ClockDep) -> FastJSON:
-    return FastJSON({"items": await service.list_sources(session, clock.now())})

@@ -65,6 +65,13 @@ _FIELDS = (
     Field("spot", Kind.BOOL, description="spot / interruptible price"),
     Field("available", Kind.BOOL, description="offered now (default true unless asked)"),
     Field("reliability", Kind.FLOAT, nullable=True, description="0-1, where the source says"),
+    Field(
+        "available_count", Kind.INT, nullable=True, description="instances to be had now, if known"
+    ),
+    Field("dlperf", Kind.FLOAT, nullable=True, description="Vast.ai DLPerf score, where given"),
+    Field("inet_down_mbps", Kind.FLOAT, nullable=True, description="download bandwidth, Mbit/s"),
+    Field("inet_up_mbps", Kind.FLOAT, nullable=True, description="upload bandwidth, Mbit/s"),
+    Field("stale", Kind.BOOL, description="its provider has not been confirmed recently"),
     Field("updated_at", Kind.TIME, description="last change of price, availability or specs"),
 )
 
@@ -87,8 +94,9 @@ ALIASES: dict[str, str] = {
     "interruptible": "spot",
 }
 
-# Columns every search returns, in API order. The extra `gpu_known` flags unrecognised GPU names.
-OUTPUT_COLUMNS: tuple[str, ...] = (*FIELD_NAMES, "gpu_known")
+# Columns every search returns, in API order. The extras: `gpu_known` flags unrecognised GPU
+# names; `offer_ref` is the provider's handle for launching the offer.
+OUTPUT_COLUMNS: tuple[str, ...] = (*FIELD_NAMES, "gpu_known", "offer_ref")
 
 DEFAULT_SORT = "price_per_gpu_hour"
 

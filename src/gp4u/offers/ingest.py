@@ -42,6 +42,11 @@ _CONTENT = (
     "price_per_gpu_hour",
     "spot",
     "reliability",
+    "offer_ref",
+    "available_count",
+    "dlperf",
+    "inet_down_mbps",
+    "inet_up_mbps",
 )
 
 
@@ -84,6 +89,12 @@ def to_row(source: str, offer: ProviderOffer) -> dict[str, Any]:
         "spot": offer.spot,
         "available": offer.available,
         "reliability": offer.reliability,
+        "offer_ref": offer.offer_ref,
+        "available_count": offer.available_count,
+        "dlperf": offer.dlperf,
+        "inet_down_mbps": offer.inet_down_mbps,
+        "inet_up_mbps": offer.inet_up_mbps,
+        "stale": False,
     }
     row["content_hash"] = _content_hash(row)
     return row
@@ -96,6 +107,7 @@ class Existing:
     price_per_hour: int
     price_per_gpu_hour: int
     available: bool
+    stale: bool = False
 
 
 @dataclass
@@ -138,7 +150,8 @@ def plan_import(
             plan.new.append(row)
             continue
         price_moved = old.price_per_hour != row["price_per_hour"]
-        if old.content_hash == row["content_hash"] and old.available == row["available"]:
+        same = old.content_hash == row["content_hash"] and old.available == row["available"]
+        if same and not old.stale:  # a stale offer confirmed again is rewritten, not stale
             plan.unchanged += 1
             continue
         row["id"], row["updated_at"] = old.id, now

@@ -1,5 +1,4 @@
-"""Market jobs: import catalog files, download the published catalogs, move the simulated
-market. Each provider is imported in its own unit of work, so one bad source never undoes or
+"""Market jobs: import catalog files, move the simulated market. Each provider is imported in its own unit of work, so one bad source never undoes or
 blocks the others."""
 
 from __future__ import annotations
@@ -11,22 +10,23 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gp4u.db.engine import unit_of_work
+from gp4u.jobs.context import JobContext
+from gp4u.jobs.registry import Schedule, job
 from gp4u.kit.clock import Clock
 from gp4u.kit.logging import get_logger
 from gp4u.offers import service
 from gp4u.offers.service import ProviderImport
 from gp4u.providers.base import ParseReport
-from gp4u.providers.catalog.download import download_catalogs
 from gp4u.providers.catalog.files import (
     CatalogFile,
     CatalogFormat,
     find_catalog_files,
     parse_files,
 )
-from gp4u.providers.http import Transport
 
 log = get_logger(__name__)
 Sessions = async_sessionmaker[AsyncSession]
+TICK = "offers.tick_simulated_market"
 
 
 Parsed = ParseReport | str  # a provider's offers, or why they could not be read
@@ -86,33 +86,21 @@ async def import_catalog_files(
     return await _import_each(sessions, await asyncio.to_thread(parse_all), clock)
 
 
-async def sync_published_catalogs(
-    sessions: Sessions,
-    base_url: str,
-    providers: list[str],
-    clock: Clock,
-    *,
-    http_timeout: float = 20.0,
-    transport: Transport | None = None,
-) -> list[ProviderImport]:
-    """Download `<base_url>/<provider>/vms.csv` for each provider and import what arrived.
-    A provider that fails is recorded with its reason; its earlier offers stay as they were."""
-    downloads = await download_catalogs(
-        base_url, providers, http_timeout=http_timeout, transport=transport
-    )
-    return await _import_each(
-        sessions,
-        {
-            d.provider: (d.report if d.report is not None else d.error or "unknown error", d.url)
-            for d in downloads
-        },
-        clock,
-    )
-
-
 async def tick_simulated_market(sessions: Sessions, clock: Clock) -> str:
     async with unit_of_work(sessions) as session:
         return await service.refresh_simulated_market(session, clock.now())
+
+
+def _simulated_schedule(ctx: JobContext) -> list[Schedule]:
+    if not ctx.settings.simulated_market:
+        return []
+    return [Schedule(TICK, TICK, ctx.settings.simulated_tick_seconds)]
+
+
+@job(TICK, schedules=_simulated_schedule, max_attempts=1)
+async def tick_simulated(ctx: JobContext) -> str:
+    """Move the simulated market while it is the only source (retire it otherwise)."""
+    return await tick_simulated_market(ctx.sessions, ctx.clock)
 
 
 async def ensure_market(sessions: Sessions, clock: Clock) -> str | None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,6 +57,14 @@ class Offer(Base):
     spot: Mapped[bool] = mapped_column(Boolean)
     available: Mapped[bool] = mapped_column(Boolean)
     reliability: Mapped[float | None] = mapped_column(Float)
+    offer_ref: Mapped[str | None] = mapped_column(String(255))  # the provider's launch handle
+    available_count: Mapped[int | None] = mapped_column(Integer)
+    dlperf: Mapped[float | None] = mapped_column(Float)
+    inet_down_mbps: Mapped[float | None] = mapped_column(Float)
+    inet_up_mbps: Mapped[float | None] = mapped_column(Float)
+    # Its source has not been confirmed for a while (the provider is failing); set and cleared
+    # by the sync jobs. Past the hard limit such offers also become unavailable.
+    stale: Mapped[bool] = mapped_column(Boolean, server_default=false())
     content_hash: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -109,13 +118,16 @@ class SourceSync(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(16))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
     rows_read: Mapped[int] = mapped_column(Integer)
+    seen: Mapped[int | None] = mapped_column(Integer)  # offers read (after skipped rows)
     added: Mapped[int] = mapped_column(Integer)
     changed: Mapped[int] = mapped_column(Integer)
     unchanged: Mapped[int] = mapped_column(Integer)
     gone: Mapped[int] = mapped_column(Integer)
     skipped: Mapped[dict[str, Any]] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    error_kind: Mapped[str | None] = mapped_column(String(32))  # ProviderError.kind
 
     __table_args__ = (
         Index("ix_source_syncs_source_provider", "source", "provider", "finished_at"),

@@ -112,12 +112,35 @@ async def load_existing(session: AsyncSession, source: str, provider: str) -> di
         Offer.price_per_hour,
         Offer.price_per_gpu_hour,
         Offer.available,
+        Offer.stale,
     ).where(*_scope(source, provider))
     result = await session.execute(query)
     return {
-        key: Existing(row_id, digest, price, per_gpu, bool(available))
-        for key, row_id, digest, price, per_gpu, available in result.all()
+        key: Existing(row_id, digest, price, per_gpu, bool(available), bool(stale))
+        for key, row_id, digest, price, per_gpu, available, stale in result.all()
     }
+
+
+async def available_in_scope(
+    session: AsyncSession, source: str, provider: str, *, stale: bool | None = None
+) -> list[Sequence[Any]]:
+    """(id, price_per_hour, price_per_gpu_hour) of a source's available offers, optionally only
+    the stale or only the fresh ones."""
+    query = select(Offer.id, Offer.price_per_hour, Offer.price_per_gpu_hour).where(
+        *_scope(source, provider), Offer.available.is_(True)
+    )
+    if stale is not None:
+        query = query.where(Offer.stale.is_(stale))
+    return list((await session.execute(query)).all())
+
+
+async def mark_stale(session: AsyncSession, ids: list[int], version: int) -> None:
+    for start in range(0, len(ids), _CHUNK):
+        await session.execute(
+            update(Offer)
+            .where(Offer.id.in_(ids[start : start + _CHUNK]))
+            .values(stale=True, version=version)
+        )
 
 
 _OFFERS = cast(Table, Offer.__table__)

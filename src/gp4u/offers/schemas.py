@@ -14,8 +14,8 @@ from gp4u.kit.money import micros_to_usd
 from gp4u.offers.fields import OUTPUT_COLUMNS
 
 _MONEY = frozenset({"price_per_hour", "price_per_gpu_hour"})
-_BOOLS = frozenset({"spot", "available", "gpu_known"})
-_FLOATS = frozenset({"vcpus", "memory_gb", "disk_gb"})
+_BOOLS = frozenset({"spot", "available", "gpu_known", "stale"})
+_FLOATS = frozenset({"vcpus", "memory_gb", "disk_gb", "dlperf", "inet_down_mbps", "inet_up_mbps"})
 
 
 class OfferOut(BaseModel):
@@ -40,8 +40,19 @@ class OfferOut(BaseModel):
     spot: bool = Field(description="True for a spot/interruptible price.")
     available: bool
     reliability: float | None = Field(description="0-1 where the source reports it.")
+    available_count: int | None = Field(
+        description="How many such instances can be had now, where the provider says."
+    )
+    dlperf: float | None = Field(description="Vast.ai's DLPerf score, where published.")
+    inet_down_mbps: float | None = Field(description="Download bandwidth in Mbit/s, if known.")
+    inet_up_mbps: float | None = Field(description="Upload bandwidth in Mbit/s, if known.")
+    stale: bool = Field(
+        description="True when the provider has not been confirmed recently (it is failing); "
+        "stale offers are never used to price a booking and drop out after a hard limit."
+    )
     updated_at: datetime = Field(description="Last change of price, availability or specs.")
     gpu_known: bool = Field(description="False when the GPU name is not in the reference table.")
+    offer_ref: str | None = Field(description="The provider's handle for launching this offer.")
 
 
 class OfferPage(BaseModel):

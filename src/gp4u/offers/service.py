@@ -190,8 +190,11 @@ async def import_offers(
     report: ParseReport,
     origin: str,
     now: datetime,
+    started_at: datetime | None = None,
+    duration_ms: int | None = None,
 ) -> ProviderImport:
-    """Bring one provider's offers from one source up to date with `report`, and record the run."""
+    """Bring one provider's offers from one source up to date with `report`, and record the run.
+    A sync passes when it started and how long fetching took (`now` is when it finished)."""
     started = time.perf_counter()
     provider = provider.lower()
     if not _PROVIDER_ID.match(provider):
@@ -233,10 +236,12 @@ async def import_offers(
         source=source,
         provider=provider,
         origin=origin[:1024],
-        started_at=now,
+        started_at=started_at or now,
         finished_at=now,
+        duration_ms=duration_ms,
         status="ok",
         rows_read=result.rows_read,
+        seen=result.offers_read,
         added=result.added,
         changed=result.changed,
         unchanged=result.unchanged,
@@ -261,7 +266,16 @@ async def refresh_statistics_after(
 
 
 async def record_failure(
-    session: AsyncSession, *, source: str, provider: str, origin: str, error: str, now: datetime
+    session: AsyncSession,
+    *,
+    source: str,
+    provider: str,
+    origin: str,
+    error: str,
+    now: datetime,
+    error_kind: str = "error",
+    started_at: datetime | None = None,
+    duration_ms: int | None = None,
 ) -> ProviderImport:
     """Record a source that could not be read; its offers stay as they were."""
     await repo.record_sync(
@@ -269,8 +283,10 @@ async def record_failure(
         source=source,
         provider=provider.lower(),
         origin=origin[:1024],
-        started_at=now,
+        started_at=started_at or now,
         finished_at=now,
+        duration_ms=duration_ms,
+        error_kind=error_kind,
         status="failed",
         rows_read=0,
         added=0,
@@ -281,6 +297,46 @@ async def record_failure(
         error=error[:2000],
     )
     return ProviderImport(source=source, provider=provider.lower(), error=error)
+
+
+async def mark_source_stale(
+    session: AsyncSession, source: str, provider: str, now: datetime
+) -> int:
+    """Flag a failing source's available offers as stale (still listed, never priced from)."""
+    rows = await repo.available_in_scope(session, source, provider, stale=False)
+    if rows:
+        version = await repo.next_version(session)
+        await repo.mark_stale(session, [r[0] for r in rows], version)
+    return len(rows)
+
+
+async def expire_source(session: AsyncSession, source: str, provider: str, now: datetime) -> int:
+    """Past the hard staleness limit a source's offers become unavailable: they drop out of
+    results (with a history point) until a sync confirms them again."""
+    rows = await repo.available_in_scope(session, source, provider)
+    if rows:
+        version = await repo.next_version(session)
+        ids = [r[0] for r in rows]
+        await repo.mark_stale(session, ids, version)
+        await repo.mark_unavailable(session, ids, now, version)
+        await repo.add_history(
+            session,
+            [
+                {
+                    "offer_id": offer_id,
+                    "at": now,
+                    "price_per_hour": price,
+                    "price_per_gpu_hour": per_gpu,
+                    "available": False,
+                }
+                for offer_id, price, per_gpu in rows
+            ],
+        )
+    return len(rows)
+
+
+async def last_success(session: AsyncSession, source: str, provider: str) -> datetime | None:
+    return (await repo.latest_successful_syncs(session)).get((source, provider))
 
 
 async def list_sources(session: AsyncSession, now: datetime) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import orjson
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -156,7 +157,7 @@ class ProviderClient:
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - an HTTP timeout, not a cancel scope
     ) -> ProviderResponse:
         """One logical call. Non-transient answers (2xx-4xx except 429) are returned as they are;
         transient failures are retried within the policy and end as ProviderUnavailable (or
@@ -198,27 +199,22 @@ class ProviderClient:
             return max(backoff, exc.retry_after)
         return backoff
 
-    async def _attempt(
-        self, method: str, path: str, safe: bool, **kwargs: Any
-    ) -> ProviderResponse:
-        verdict = await self.breaker.allow()
-        if not verdict.allowed:
-            self._count("breaker_open", None)
-            raise BreakerOpen(
-                self.provider, f"circuit breaker open; next probe in {verdict.retry_in:.0f}s"
-            )
-        if self.limiter is not None:
-            waited = await self.limiter.acquire()
-            if waited:
-                metrics.RATE_LIMIT_WAITS.labels(self.provider).inc()
-                metrics.RATE_LIMIT_WAIT.labels(self.provider).inc(waited)
+    async def _attempt(self, method: str, path: str, safe: bool, **kwargs: Any) -> ProviderResponse:
+        try:
+            await self._admit()
+        except RedisError as exc:  # fail closed: never exceed a limit we cannot see
+            raise ProviderUnavailable(
+                self.provider, f"shared breaker/rate-limit state unavailable: {exc!r}"
+            ) from exc
         where = f"{method} {path}"
         started = time.perf_counter()
         try:
             raw = await self._http.request(method, path, **kwargs)
         except httpx.ConnectError as exc:  # never reached the provider: safe to retry
             await self._failed("transport", None)
-            raise _Retryable(ProviderUnavailable(self.provider, f"{where}: cannot connect")) from exc
+            raise _Retryable(
+                ProviderUnavailable(self.provider, f"{where}: cannot connect")
+            ) from exc
         except httpx.TimeoutException as exc:
             await self._failed("timeout", time.perf_counter() - started)
             error = self._unavailable(safe, f"{where}: timed out")
@@ -252,6 +248,20 @@ class ProviderClient:
         self._count("ok" if raw.status_code < 400 else "client_error", seconds)
         log.debug("provider call", provider=self.provider, call=where, status=raw.status_code)
         return response
+
+    async def _admit(self) -> None:
+        """Pass the breaker (or fail fast) and wait for a rate-limit slot."""
+        verdict = await self.breaker.allow()
+        if not verdict.allowed:
+            self._count("breaker_open", None)
+            raise BreakerOpen(
+                self.provider, f"circuit breaker open; next probe in {verdict.retry_in:.0f}s"
+            )
+        if self.limiter is not None:
+            waited = await self.limiter.acquire()
+            if waited:
+                metrics.RATE_LIMIT_WAITS.labels(self.provider).inc()
+                metrics.RATE_LIMIT_WAIT.labels(self.provider).inc(waited)
 
     def _unavailable(self, safe: bool, message: str) -> ProviderUnavailable:
         if safe:

@@ -46,16 +46,15 @@ class Capabilities:
     def __contains__(self, capability: object) -> bool:
         return capability in self.supported
 
-    def reason(self, capability: Capability) -> str | None:
+    def reason(self, capability: Capability | str) -> str | None:
         """Why the capability is missing, or None when it is supported."""
+        capability = Capability(capability)
         if capability in self.supported:
             return None
         return self.missing.get(capability, "not supported")
 
     def without(self, capability: Capability, reason: str) -> Capabilities:
-        return Capabilities(
-            self.supported - {capability}, {**self.missing, capability: reason}
-        )
+        return Capabilities(self.supported - {capability}, {**self.missing, capability: reason})
 
 
 class InstanceState(StrEnum):
@@ -173,12 +172,14 @@ class ProviderAdapter(ABC):
     kind: ClassVar[ProviderKind] = "marketplace"
     source: ClassVar[str] = "live"  # the market source its offers are imported as
     live: ClassVar[bool] = True  # live marketplaces sync every 30 s, catalogs hourly
+    min_sync_seconds: ClassVar[float] = 0.0  # a source that changes slower is polled no faster
     default_base_url: ClassVar[str] = ""
     call_policy: ClassVar[CallPolicy] = CallPolicy()
 
     def __init__(self, config: AdapterConfig) -> None:
         self.config = config
         self.name = config.name
+        self.provider = config.options.get("provider", config.name)  # the market's provider id
         self.client = config.client
         self.api_key = config.api_key
 

@@ -1,8 +1,10 @@
-"""`/healthz` (the process is up) and `/readyz` (the database answers and its schema is current)."""
+"""`/healthz` (the process is up), `/readyz` (the database answers and its schema is current)
+and `/metrics` (Prometheus)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from gp4u.db.migrate import current_revision
@@ -50,3 +52,14 @@ async def readyz(request: Request) -> FastJSON:
     return FastJSON(
         {"status": "ready", "database": "ok", "schema": revision, "search_index": index}
     )
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="Provider requests, errors and latency, circuit breaker transitions, rate-limit "
+    "waits, offer cache lookups, sync durations, offers per provider, job runs. Per process.",
+    response_class=Response,
+)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

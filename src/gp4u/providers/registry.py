@@ -1,0 +1,134 @@
+"""Adapters by name: the built-in ones, plus any out-of-tree adapter registered under the
+`gp4u.providers` entry-point group (`name = "package.module:AdapterClass"`).
+
+`build_providers(settings)` makes the configured set: the live adapters named in
+`GP4U_PROVIDERS` (each with its key and base URL from settings) and one catalog adapter per
+published catalog (`catalog-<provider>`). A name that cannot be built is kept in `problems` with
+the reason; it never stops the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+
+from redis.asyncio import Redis
+
+from gp4u.kit.clock import Clock
+from gp4u.kit.logging import get_logger
+from gp4u.providers.cache import CachePolicy, OfferCache
+from gp4u.providers.catalog.adapter import CatalogAdapter
+from gp4u.providers.gateway import Gateway, Transport
+from gp4u.providers.interface import ProviderAdapter
+from gp4u.settings import Settings
+
+log = get_logger(__name__)
+
+ENTRY_POINT_GROUP = "gp4u.providers"
+BUILTIN: dict[str, str] = {
+    "vastai": "gp4u.providers.vastai.adapter:VastaiAdapter",
+    "runpod": "gp4u.providers.runpod.adapter:RunPodAdapter",
+    "lambda": "gp4u.providers.lambda_cloud.adapter:LambdaAdapter",
+    "tensordock": "gp4u.providers.tensordock.adapter:TensorDockAdapter",
+    "akash": "gp4u.providers.akash.adapter:AkashAdapter",
+    "local": "gp4u.providers.local.adapter:LocalAdapter",
+}
+CATALOG_PREFIX = "catalog-"
+
+
+def _load(target: str) -> type[ProviderAdapter]:
+    module_name, _, attribute = target.partition(":")
+    adapter = getattr(importlib.import_module(module_name), attribute)
+    if not (isinstance(adapter, type) and issubclass(adapter, ProviderAdapter)):
+        raise TypeError(f"{target} is not a ProviderAdapter")
+    return adapter
+
+
+def adapter_targets() -> dict[str, str]:
+    """Every known adapter name and where its class lives (entry points may add or override)."""
+    targets = dict(BUILTIN)
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        targets[point.name] = point.value
+    return targets
+
+
+def adapter_class(name: str) -> type[ProviderAdapter]:
+    target = adapter_targets().get(name)
+    if target is None:
+        raise LookupError(f"no provider adapter named {name!r}")
+    return _load(target)
+
+
+@dataclass
+class ProviderSet:
+    """The configured adapters with the gateway and offer cache they share."""
+
+    gateway: Gateway
+    cache: OfferCache
+    settings: Settings
+    adapters: dict[str, ProviderAdapter] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)  # name → why it is not available
+
+    def get(self, name: str) -> ProviderAdapter:
+        adapter = self.adapters.get(name)
+        if adapter is None:
+            reason = self.problems.get(name, "not configured")
+            raise LookupError(f"provider {name!r}: {reason}")
+        return adapter
+
+    def sync_interval(self, adapter: ProviderAdapter) -> float:
+        s = self.settings
+        every = s.live_sync_seconds if adapter.live else s.catalog_sync_seconds
+        return max(every, adapter.min_sync_seconds)
+
+    def stale_after(self, adapter: ProviderAdapter) -> float:
+        return self.sync_interval(adapter) * self.settings.stale_after_intervals
+
+    def hard_limit(self, adapter: ProviderAdapter) -> float:
+        s = self.settings
+        return s.live_hard_stale_seconds if adapter.live else s.catalog_hard_stale_seconds
+
+    def cache_policy(self, adapter: ProviderAdapter) -> CachePolicy:
+        return CachePolicy(self.sync_interval(adapter), self.hard_limit(adapter))
+
+    async def aclose(self) -> None:
+        await self.gateway.aclose()
+
+
+def _options(settings: Settings, name: str) -> dict[str, str]:
+    options = {"data_dir": str(settings.data_dir), "deployment": settings.deployment_id}
+    if name == "lambda" and settings.lambda_ssh_key_name:
+        options["ssh_key_name"] = settings.lambda_ssh_key_name
+    return options
+
+
+def build_providers(
+    settings: Settings,
+    clock: Clock,
+    *,
+    redis: Redis | None = None,
+    transport: Transport | None = None,
+) -> ProviderSet:
+    gateway = Gateway(clock=clock, redis=redis, transport=transport)
+    providers = ProviderSet(gateway, OfferCache(clock, redis), settings)
+    for name in settings.provider_list:
+        try:
+            cls = adapter_class(name)
+            providers.adapters[name] = cls.create(
+                name,
+                gateway,
+                api_key=settings.api_key(name),
+                base_url=settings.base_url(name),
+                options=_options(settings, name),
+            )
+        except (LookupError, ImportError, TypeError, AttributeError) as exc:
+            providers.problems[name] = f"cannot load adapter: {exc}"
+            log.warning("provider adapter unavailable", provider=name, error=str(exc))
+    if settings.catalog_url:
+        for provider in settings.catalog_provider_list:
+            name = f"{CATALOG_PREFIX}{provider}"
+            providers.adapters[name] = CatalogAdapter.create(
+                name, gateway, base_url=settings.catalog_url, options={"provider": provider}
+            )
+    return providers

@@ -1,0 +1,78 @@
+"""Provider API: the provider list with health, one provider's health, an on-demand sync, and
+the operator actions (reset a circuit breaker, invalidate an offer cache; admin-only once
+accounts exist)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from gp4u.providers.registry import ProviderSet
+from gp4u.sources import service
+from gp4u.sources.schemas import ProviderOut, ProvidersOut, SyncOut
+from gp4u.web.deps import ClockDep, SessionDep
+from gp4u.web.errors import ERROR_RESPONSES
+from gp4u.web.responses import FastJSON
+
+router = APIRouter(prefix="/api/v1/providers", tags=["providers"])
+
+
+def _providers(request: Request) -> ProviderSet:
+    providers: ProviderSet = request.app.state.providers
+    return providers
+
+
+ProvidersDep = Annotated[ProviderSet, Depends(_providers)]
+
+
+@router.get(
+    "",
+    response_model=ProvidersOut,
+    summary="Every provider with its health and its offers' freshness",
+)
+async def list_providers(session: SessionDep, providers: ProvidersDep, clock: ClockDep) -> FastJSON:
+    return FastJSON({"items": await service.list_providers(session, providers, clock.now())})
+
+
+@router.get(
+    "/{name}/health",
+    response_model=ProviderOut,
+    responses=ERROR_RESPONSES,
+    summary="One provider's health: status, success rate, latency, breaker, rate limit, cache",
+)
+async def provider_health(
+    name: str, session: SessionDep, providers: ProvidersDep, clock: ClockDep
+) -> FastJSON:
+    return FastJSON(await service.provider_health(session, providers, name, clock.now()))
+
+
+@router.post(
+    "/{name}/sync",
+    response_model=SyncOut,
+    responses=ERROR_RESPONSES,
+    summary="Sync one provider now and return what the run did",
+)
+async def sync_now(
+    name: str, request: Request, providers: ProvidersDep, clock: ClockDep
+) -> FastJSON:
+    outcome = await service.sync_provider(request.app.state.sessions, providers, name, clock)
+    return FastJSON(outcome.as_dict())
+
+
+@router.post(
+    "/{name}/breaker/reset",
+    responses=ERROR_RESPONSES,
+    summary="Close a provider's circuit breaker (operator action)",
+)
+async def reset_breaker(name: str, providers: ProvidersDep) -> FastJSON:
+    return FastJSON(await service.reset_breaker(providers, name))
+
+
+@router.post(
+    "/{name}/cache/invalidate",
+    responses=ERROR_RESPONSES,
+    summary="Drop a provider's cached offers (operator action)",
+)
+async def invalidate_cache(name: str, providers: ProvidersDep) -> FastJSON:
+    return FastJSON(await service.invalidate_cache(providers, name))

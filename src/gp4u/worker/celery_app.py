@@ -1,0 +1,94 @@
+"""The Celery runner (distributed mode): Redis broker; `gp4u worker` executes jobs, `gp4u
+scheduler` (Celery beat) fires the periodic schedules and the outbox relay.
+
+Job functions are async: each worker process keeps one event loop (and one job context, with
+its database pool and provider clients) for its whole life and runs every task on it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from celery import Celery
+
+from gp4u.db.engine import unit_of_work
+from gp4u.jobs import outbox
+from gp4u.jobs.context import JobContext
+from gp4u.jobs.execute import run_job
+from gp4u.jobs.registry import all_schedules
+from gp4u.kit.clock import SystemClock
+from gp4u.providers.registry import build_providers
+from gp4u.settings import Settings
+from gp4u.worker.context import load_jobs, open_context
+from gp4u.worker.inprocess import execute_claimed
+
+QUEUE = "gp4u"
+RELAY_SECONDS = 1.0
+
+
+class _Process:
+    """This worker process's event loop and job context, made on first use (after fork)."""
+
+    runner: asyncio.Runner | None = None
+    ctx: JobContext | None = None
+
+    @classmethod
+    def run(cls, settings: Settings, work: Any) -> Any:
+        if cls.runner is None:
+            cls.runner = asyncio.Runner()
+            cls.ctx = open_context(settings)
+        assert cls.ctx is not None
+        return cls.runner.run(work(cls.ctx))
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Celery beat entries: every registered schedule, plus the outbox relay."""
+    load_jobs()
+    clock = SystemClock()
+    probe = JobContext(settings, clock, None, None, build_providers(settings, clock))  # type: ignore[arg-type]
+    entries: dict[str, dict[str, Any]] = {
+        s.key: {"task": "gp4u.run_job", "schedule": s.every, "args": (s.job, dict(s.args))}
+        for s in all_schedules(probe)
+    }
+    entries["outbox-relay"] = {"task": "gp4u.relay_outbox", "schedule": RELAY_SECONDS}
+    return entries
+
+
+def create_celery(settings: Settings) -> Celery:
+    if not settings.redis_url:
+        raise ValueError("Celery needs GP4U_REDIS_URL")
+    load_jobs()
+    app = Celery("gp4u", broker=settings.redis_url)
+    app.conf.update(
+        task_default_queue=QUEUE,
+        task_ignore_result=True,
+        task_acks_late=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        timezone="UTC",
+        beat_schedule=beat_schedule(settings),
+        beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
+    )
+
+    @app.task(name="gp4u.run_job")
+    def run_job_task(name: str, args: dict[str, Any] | None = None) -> None:
+        _Process.run(settings, lambda ctx: run_job(ctx, name, args))
+
+    @app.task(name="gp4u.run_outbox")
+    def run_outbox_task(job_id: int, name: str, args: dict[str, Any]) -> None:
+        _Process.run(settings, lambda ctx: execute_claimed(ctx, job_id, name, args))
+
+    @app.task(name="gp4u.relay_outbox")
+    def relay_outbox_task() -> int:
+        async def relay(ctx: JobContext) -> list[tuple[int, str, dict[str, Any]]]:
+            async with unit_of_work(ctx.sessions) as session:
+                rows = await outbox.claim_due(session, ctx.clock.now(), limit=100)
+                return [(r.id, r.job, dict(r.args)) for r in rows]
+
+        claimed: list[tuple[int, str, dict[str, Any]]] = _Process.run(settings, relay)
+        for job_id, name, args in claimed:
+            run_outbox_task.delay(job_id, name, args)
+        return len(claimed)
+
+    return app

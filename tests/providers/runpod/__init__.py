@@ -1,0 +1,1 @@
+"""RunPod adapter, parser and fake server."""
