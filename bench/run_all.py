@@ -35,6 +35,8 @@ def main() -> None:
         "ingest": run("ingest.py"),
         "search": run("search.py", "--sizes", sizes),
         "cli_startup": run("cli_startup.py"),
+        "sync": run("sync.py"),
+        "resilience": run("resilience.py"),
     }
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from gp4u import __version__
+from gp4u.db.engine import ensure_data_dir
 from gp4u.db.migrate import upgrade
 from gp4u.gpus.endpoints import router as gpus_router
 from gp4u.kit.clock import Clock, SystemClock
@@ -50,6 +51,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ensure_data_dir(settings)
         if settings.migrate_on_start:
             await upgrade(settings.effective_database_url)
         ctx = open_context(settings, clock)

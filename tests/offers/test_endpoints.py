@@ -188,8 +188,9 @@ async def test_summary_and_providers(
     ]
     assert (await client.get("/api/v1/offers/summary?by=model")).status_code == 400
     clock.advance(timedelta(minutes=30))
-    providers = (await client.get("/api/v1/providers")).json()["items"]
-    assert providers == [
+    providers = {i["name"]: i for i in (await client.get("/api/v1/providers")).json()["items"]}
+    assert providers["catalog:lambda"]["kind"] == "imported"  # catalog files, no adapter
+    assert [providers["catalog:lambda"]["market"]] == [
         {
             "source": "catalog",
             "provider": "lambda",

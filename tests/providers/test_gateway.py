@@ -10,9 +10,8 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
-from fastapi import FastAPI, Request
 
-from gp4u.fakes import kit
+from gp4u.fakes import generic, kit
 from gp4u.kit.clock import FrozenClock
 from gp4u.providers.base import (
     BreakerOpen,
@@ -35,38 +34,9 @@ FAST = CallPolicy(
 )
 
 
-def _app() -> FastAPI:
-    state = kit.FakeState()
-    app = FastAPI()
-    kit.install(app, state, lambda n, s: [])
-
-    @app.get("/items")
-    async def items() -> object:
-        return kit.json_response(state, {"items": [1, 2, 3]})
-
-    @app.post("/create")
-    async def create(request: Request) -> object:
-        state.create_instance({"body": (await request.body()).decode()})
-        if state.faults.lying_create:
-            return kit.json_response(state, {"error": "internal"}, 500)
-        return kit.json_response(state, {"ok": True}, 201)
-
-    @app.get("/secret")
-    async def secret(request: Request) -> object:
-        if not kit.bearer_ok(request, state):
-            return kit.json_response(state, {"error": "unauthorized"}, 401)
-        return kit.json_response(state, {"ok": True})
-
-    @app.get("/missing")
-    async def missing() -> object:
-        return kit.json_response(state, {"error": "no_such_thing", "msg": "gone"}, 404)
-
-    return app
-
-
 @pytest.fixture
 def fake() -> Iterator[kit.RunningFake]:
-    with kit.running(_app()) as running:
+    with kit.running(generic.create_app()) as running:
         yield running
 
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
-from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from gp4u.fakes import kit
+from gp4u.fakes import generic, kit
 from gp4u.kit.clock import FrozenClock
 from gp4u.providers.base import BreakerOpen, ProviderUnavailable
 from gp4u.providers.breaker import BreakerPolicy
@@ -27,6 +29,7 @@ from tests.factories import offer, report
 
 REDIS_URL = os.environ.get("GP4U_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parents[2]
+GP4U = str(Path(sys.executable).parent / "gp4u")
 
 
 @pytest.fixture
@@ -36,28 +39,44 @@ async def redis() -> AsyncIterator[Redis]:
     await client.aclose()
 
 
-def _app() -> FastAPI:
-    state = kit.FakeState()
-    app = FastAPI()
-    kit.install(app, state, lambda n, s: [])
-
-    @app.get("/items")
-    async def items() -> object:
-        return kit.json_response(state, {"items": []})
-
-    return app
-
-
 @pytest.fixture
 def fake() -> Iterator[kit.RunningFake]:
-    with kit.running(_app()) as running:
+    with kit.running(generic.create_app()) as running:
         yield running
 
 
+@pytest.fixture
+def fake_process(env_without_gp4u: dict[str, str]) -> Iterator[str]:
+    """A fake provider in a process of its own, as a real provider is: its arrival times are
+    not disturbed by this test process's pauses."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [GP4U, "fake-provider", "catalog", "--port", str(port), "--offers", "1"],
+        env=env_without_gp4u,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"{url}/_fake/faults", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def test_four_processes_share_one_bucket_and_the_provider_never_sees_too_many(
-    fake: kit.RunningFake,
+    fake_process: str,
 ) -> None:
-    fake.state.faults.max_per_second = 10  # the provider's own limit: beyond it, 429
+    # the provider's own limit: more than 10 calls in one second get a 429
+    httpx.post(f"{fake_process}/_fake/faults", json={"max_per_second": 10})
     provider = f"rl-{uuid.uuid4().hex[:8]}"
     workers = [
         subprocess.Popen(
@@ -65,7 +84,7 @@ def test_four_processes_share_one_bucket_and_the_provider_never_sees_too_many(
                 sys.executable,
                 "-m",
                 "tests.providers.rate_worker",
-                fake.url,
+                fake_process,
                 "250",
                 REDIS_URL,
                 provider,
@@ -78,7 +97,7 @@ def test_four_processes_share_one_bucket_and_the_provider_never_sees_too_many(
     ]
     failures = [int(w.communicate(timeout=300)[0].strip().splitlines()[-1]) for w in workers]
     assert failures == [0, 0, 0, 0]  # no request refused: never a 429
-    arrivals = [r["at"] for r in fake.state.requests]
+    arrivals = [r["at"] for r in httpx.get(f"{fake_process}/_fake/requests").json()]
     assert len(arrivals) == 1000
     assert kit.max_in_window(arrivals, 1.0) <= 10
 
@@ -101,7 +120,7 @@ async def test_a_breaker_opened_by_one_process_fails_fast_in_another(
     assert len(fake.state.requests) == seen
     await b.breaker.reset()
     fake.state.faults.fail_all = False
-    assert await a.json("GET", "/items") == {"items": []}
+    assert await a.json("GET", "/items") == {"items": [1, 2, 3]}
     await first.aclose()
     await second.aclose()
 

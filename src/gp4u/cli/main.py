@@ -537,11 +537,13 @@ def _with_context(work: Callable[[Any], Any]) -> Any:
     """Run `work(job_context)` against the configured database, migrated first."""
     import asyncio
 
+    from gp4u.db.engine import ensure_data_dir
     from gp4u.db.migrate import upgrade
     from gp4u.worker.context import open_context
 
     async def go() -> Any:
         settings = _settings()
+        ensure_data_dir(settings)
         await upgrade(settings.effective_database_url)
         ctx = open_context(settings)
         try:

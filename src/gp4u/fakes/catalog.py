@@ -15,7 +15,7 @@ HEADER = (
     "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,"
     "AvailabilityZone,GpuInfo"
 )
-_GPUS = (("H100", 80, 2.49), ("A100", 80, 1.59), ("L40S", 48, 0.99), ("RTX4090", 24, 0.44))
+_GPUS = (("H100", 2.49), ("A100", 1.59), ("L40S", 0.99), ("RTX4090", 0.44))  # $/GPU-hour
 
 
 def generate_offers(count: int, seed: int) -> list[dict[str, Any]]:
@@ -23,7 +23,7 @@ def generate_offers(count: int, seed: int) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     rows = []
     for i in range(count):
-        gpu, memory, price = _GPUS[i % len(_GPUS)]
+        gpu, price = _GPUS[i % len(_GPUS)]
         n = (1, 2, 4, 8)[(i // len(_GPUS)) % 4]
         hourly = round(price * n * rng.uniform(0.85, 1.2), 4)
         rows.append(

@@ -46,7 +46,12 @@ class Field:
 _FIELDS = (
     Field("id", Kind.INT, description="GP4U offer id"),
     Field("provider", Kind.TEXT, case=Case.LOWER, description="provider id, e.g. lambda"),
-    Field("source", Kind.TEXT, case=Case.LOWER, description="catalog | live | simulated | host"),
+    Field(
+        "source",
+        Kind.TEXT,
+        case=Case.LOWER,
+        description="catalog | live | simulated | host | local",
+    ),
     Field("instance_type", Kind.TEXT, description="the provider's name for the configuration"),
     Field("region", Kind.TEXT, nullable=True, description="the provider's region"),
     Field("zone", Kind.TEXT, nullable=True, description="availability zone, where given"),

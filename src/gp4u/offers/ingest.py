@@ -21,7 +21,7 @@ from gp4u.catalog.normalise import normalise_gpu
 from gp4u.kit.money import divide_micros
 from gp4u.providers.base import ProviderOffer
 
-SOURCES = ("catalog", "live", "simulated", "host")
+SOURCES = ("catalog", "live", "simulated", "host", "local")
 
 # Columns that describe an offer (everything but identity, availability and timestamps).
 _CONTENT = (

@@ -1,5 +1,5 @@
-"""Market jobs: import catalog files, move the simulated market. Each provider is imported in its own unit of work, so one bad source never undoes or
-blocks the others."""
+"""Market jobs: import catalog files, move the simulated market. Each provider is imported in
+its own unit of work, so one bad source never undoes or blocks the others."""
 
 from __future__ import annotations
 

@@ -210,14 +210,14 @@ async def record_sync(session: AsyncSession, **values: Any) -> None:
 async def count_offers(
     session: AsyncSession,
     source: str | None = None,
-    exclude_source: str | None = None,
+    exclude_sources: tuple[str, ...] = (),
     available_only: bool = True,
 ) -> int:
     query = select(func.count()).select_from(Offer)
     if source is not None:
         query = query.where(Offer.source == source)
-    if exclude_source is not None:
-        query = query.where(Offer.source != exclude_source)
+    if exclude_sources:
+        query = query.where(Offer.source.not_in(exclude_sources))
     if available_only:
         query = query.where(Offer.available.is_(True))
     return int((await session.execute(query)).scalar_one())

@@ -23,7 +23,7 @@ class OfferOut(BaseModel):
 
     id: int
     provider: str = Field(description="Provider id, e.g. `lambda`, `vastai`.")
-    source: str = Field(description="`catalog`, `live`, `simulated` or `host`.")
+    source: str = Field(description="`catalog`, `live`, `simulated`, `host` or `local`.")
     instance_type: str
     region: str | None
     zone: str | None

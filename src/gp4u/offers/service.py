@@ -396,7 +396,8 @@ def _source_item(
 async def retire_simulated_market(session: AsyncSession, now: datetime) -> bool:
     """Once another source has offers, every simulated offer becomes unavailable (kept, with its
     history, and still findable with `source=simulated available=false`)."""
-    if await repo.count_offers(session, exclude_source="simulated") == 0:
+    # This machine's own "local" offer is no market: it must not end the demo.
+    if await repo.count_offers(session, exclude_sources=("simulated", "local")) == 0:
         return False
     for provider in await repo.providers_of(session, "simulated"):
         await import_offers(

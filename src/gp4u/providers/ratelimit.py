@@ -40,12 +40,14 @@ def reserve(tat: float, now: float, policy: RatePolicy) -> tuple[float, float]:
     return new_tat, wait
 
 
-# Atomic in Redis: read tat, reserve, store (with an expiry so idle buckets vanish).
+# Atomic in Redis, on Redis's clock (one clock for every process and host): read tat, reserve,
+# store (with an expiry so idle buckets vanish).
 _RESERVE = """
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local burst = tonumber(ARGV[3])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
 local start = math.max(tat, now)
 local new_tat = start + interval
 local wait = math.max(0, new_tat - burst * interval - now)
@@ -83,18 +85,13 @@ class RateLimiter:
 
     async def acquire(self) -> float:
         """Reserve the next slot and sleep until it; returns the seconds waited."""
-        now = self._clock.now().timestamp()
         if self._redis is None:
             async with self._lock:
+                now = self._clock.now().timestamp()
                 self._tat, wait = reserve(self._tat, now, self.policy)
         else:
             raw = await self._redis.eval(
-                _RESERVE,
-                1,
-                self.key,
-                repr(now),
-                repr(self.policy.interval),
-                str(self.policy.burst),
+                _RESERVE, 1, self.key, repr(self.policy.interval), str(self.policy.burst)
             )
             wait = float(raw)
         self.acquired += 1

@@ -56,7 +56,7 @@ def detect_gpus() -> tuple[str, int, float | None]:
 
 class LocalAdapter(ProviderAdapter):
     kind = "local"
-    source = "live"
+    source = "local"
     live = True
 
     @property
