@@ -105,6 +105,9 @@ class Settings(BaseSettings):
         description="A provider's offers are marked stale when its last successful sync is older "
         "than this many sync intervals.",
     )
+    sync_history_days: float = Field(
+        7.0, gt=0, description="Sync run records older than this are pruned (latest kept)."
+    )
     live_hard_stale_seconds: float = Field(
         900.0, gt=0, description="Live offers not confirmed for this long drop out of results."
     )

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gp4u.db.schema_version import SCHEMA_REVISION
+from gp4u.fakes import kit
 from tests.conftest import CATALOGS
 
 GP4U = [str(Path(sys.executable).parent / "gp4u")]
@@ -194,3 +195,35 @@ def test_offline_server_answers_at_once_and_cli_talks_to_it(
     assert by["catalog-aws"]["status"] in ("unavailable", "degraded")
     assert by["local"]["market"]["last_status"] == "ok"  # this machine, offered at $0
     assert by["simulated:aws"]["market"]["available_offers"] > 0  # the demo market stays
+
+
+def test_sync_and_providers_on_the_embedded_database(
+    tmp_path: Path, env_without_gp4u: dict[str, str], shared_catalogs: kit.RunningFake
+) -> None:
+    env = {
+        **env_without_gp4u,
+        "GP4U_DATA_DIR": str(tmp_path / "var"),
+        "GP4U_PROVIDERS": "local",
+        "GP4U_CATALOG_URL": shared_catalogs.url,
+        "GP4U_CATALOG_PROVIDERS": "lambda,nowhere",
+    }
+    done = run(["sync", "catalog-lambda", "local", "--json"], env)
+    outcomes = {o["name"]: o for o in json.loads(done.stdout)}
+    assert (outcomes["catalog-lambda"]["status"], outcomes["catalog-lambda"]["added"]) == (
+        "ok",
+        391,
+    )
+    assert outcomes["local"]["status"] == "ok"
+
+    failed = run(["sync", "catalog-nowhere"], env, ok=False)
+    assert failed.returncode == 1 and "1 provider(s) failed: catalog-nowhere" in failed.stderr
+    assert "rejected" in failed.stdout  # the table names the error kind
+
+    unknown = run(["sync", "nosuch"], env, ok=False)
+    assert unknown.returncode == 2 and "unknown provider nosuch" in unknown.stderr
+
+    listing = {i["name"]: i for i in json.loads(run(["providers", "--json"], env).stdout)["items"]}
+    assert listing["catalog-lambda"]["market"]["available_offers"] == 391
+    assert listing["catalog-nowhere"]["market"]["last_status"] == "failed"
+    table = run(["providers"], env).stdout
+    assert "catalog-lambda" in table and "catalog only: no provisioning API" in table

@@ -14,6 +14,8 @@ from gp4u.app import create_app
 from gp4u.fakes import kit
 from gp4u.kit.clock import FrozenClock
 from gp4u.settings import Settings
+from gp4u.sources.jobs import sync_schedules
+from gp4u.worker.context import open_context
 
 
 @pytest.fixture
@@ -100,3 +102,18 @@ async def test_a_failing_sync_is_reported_not_raised(
     assert health["status"] == "unavailable"
     assert health["calls"]["success_rate"] == 0.0
     assert health["market"]["last_status"] == "failed"
+
+
+async def test_a_provider_without_its_key_is_disabled_and_not_scheduled(
+    api: httpx.AsyncClient, settings: Settings, clock: FrozenClock
+) -> None:
+    items = {i["name"]: i for i in (await api.get("/api/v1/providers")).json()["items"]}
+    assert items["lambda"]["status"] == "disabled"
+    assert items["lambda"]["capabilities"]["offers"].startswith("no API key")
+
+    ctx = open_context(settings.model_copy(update={"providers": "lambda,vastai"}), clock)
+    try:
+        assert [s.key for s in sync_schedules(ctx)] == ["sync:vastai"]
+    finally:
+        await ctx.aclose()
+        await ctx.engine.dispose()

@@ -134,3 +134,25 @@ async def test_a_provider_that_stays_down_goes_stale_then_drops_out_then_recover
     assert (back.status, back.changed) == ("ok", 54)
     restored = await search("provider=flaky")
     assert len(restored) == 54 and not any(o["stale"] for o in restored)
+
+
+async def test_old_sync_records_are_pruned_but_the_latest_and_latest_good_stay(
+    sessions: Sessions,
+    clock: FrozenClock,
+    generated_catalogs: kit.RunningFake,
+    make_providers: Callable[..., ProviderSet],
+) -> None:
+    providers = make_providers(catalog_url=generated_catalogs.url, catalog_providers="p")
+    assert (await service.sync_provider(sessions, providers, "catalog-p", clock)).status == "ok"
+    generated_catalogs.state.faults.fail_all = True
+    for days in (1, 4, 4):  # failures on day 1, 5 and 9
+        clock.advance(timedelta(days=days))
+        await service.sync_provider(sessions, providers, "catalog-p", clock)
+    await service.sweep_staleness(sessions, providers, clock)  # keeps 7 days by default
+    async with sessions() as session:
+        runs = (await session.scalars(select(SourceSync).order_by(SourceSync.id))).all()
+    assert [(r.status, (r.finished_at - runs[0].finished_at).days) for r in runs] == [
+        ("ok", 0),  # the latest good run: freshness is read from it
+        ("failed", 5),
+        ("failed", 9),
+    ]

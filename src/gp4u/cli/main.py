@@ -95,7 +95,8 @@ def serve(host: str | None, port: int | None, migrate: bool | None) -> None:
     """Start the GP4U server (API, docs at /api/docs).
 
     On an empty data directory with no network it comes up with the simulated market, so a
-    search answers at once; published catalogs are downloaded in the background when online.
+    search answers at once. Background jobs sync every provider (live APIs every 30 s, published
+    catalogs hourly) unless GP4U_JOBS_BACKEND=celery hands them to `gp4u worker`.
     """
     import uvicorn
 
@@ -346,11 +347,14 @@ def providers(fmt: str, api_url: str | None) -> None:
 
 
 def _provider_notes(item: dict[str, Any]) -> str:
+    """The one thing to know: why the last sync failed, else why it cannot launch."""
     market = item.get("market") or {}
     if market.get("last_status") == "failed":
-        return f"last sync failed: {market.get('last_error')}"
-    missing = sorted({r for r in (item.get("capabilities") or {}).values() if r != "yes"})
-    return "; ".join(missing)
+        note = f"sync failed: {market.get('last_error')}"
+    else:
+        launch = (item.get("capabilities") or {}).get("launch", "yes")
+        note = "" if launch == "yes" else launch
+    return note if len(note) <= 90 else note[:89] + "…"
 
 
 @main.group()
@@ -539,10 +543,12 @@ def _with_context(work: Callable[[Any], Any]) -> Any:
 
     from gp4u.db.engine import ensure_data_dir
     from gp4u.db.migrate import upgrade
+    from gp4u.kit.logging import configure_logging
     from gp4u.worker.context import open_context
 
     async def go() -> Any:
         settings = _settings()
+        configure_logging(settings.log_format, "WARNING")  # results alone on stdout
         ensure_data_dir(settings)
         await upgrade(settings.effective_database_url)
         ctx = open_context(settings)
@@ -560,11 +566,13 @@ def _with_context(work: Callable[[Any], Any]) -> Any:
 @click.option("--loglevel", default="INFO", show_default=True)
 def worker(concurrency: int, loglevel: str) -> None:
     """Run a Celery worker (distributed mode; needs GP4U_REDIS_URL): executes jobs."""
+    from gp4u.kit.logging import configure_logging
     from gp4u.worker.celery_app import QUEUE, create_celery
 
     settings = _settings()
     if not settings.redis_url:
         _fail("gp4u worker needs GP4U_REDIS_URL (the Celery broker)")
+    configure_logging(settings.log_format, settings.log_level)
     app = create_celery(settings)
     app.worker_main(
         ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "-Q", QUEUE]
@@ -575,11 +583,13 @@ def worker(concurrency: int, loglevel: str) -> None:
 @click.option("--loglevel", default="INFO", show_default=True)
 def scheduler(loglevel: str) -> None:
     """Run the Celery scheduler (beat): periodic syncs and the outbox relay. Run exactly one."""
+    from gp4u.kit.logging import configure_logging
     from gp4u.worker.celery_app import create_celery
 
     settings = _settings()
     if not settings.redis_url:
         _fail("gp4u scheduler needs GP4U_REDIS_URL (the Celery broker)")
+    configure_logging(settings.log_format, settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_celery(settings)
     app.start(["beat", f"--loglevel={loglevel}"])

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.db import bulk
@@ -257,6 +257,21 @@ async def latest_syncs(session: AsyncSession) -> dict[tuple[str, str], SourceSyn
 async def latest_successful_syncs(session: AsyncSession) -> dict[tuple[str, str], datetime]:
     """When each (source, provider) last synced successfully."""
     return {key: sync.finished_at for key, sync in (await _latest(session, "ok")).items()}
+
+
+async def prune_syncs(session: AsyncSession, before: datetime) -> int:
+    """Delete sync runs finished before `before`, except each source's latest run and latest
+    successful run (freshness is read from those)."""
+    latest = select(func.max(SourceSync.id)).group_by(SourceSync.source, SourceSync.provider)
+    latest_ok = latest.where(SourceSync.status == "ok")
+    result = await session.execute(
+        delete(SourceSync).where(
+            SourceSync.finished_at < before,
+            SourceSync.id.not_in(latest.scalar_subquery()),
+            SourceSync.id.not_in(latest_ok.scalar_subquery()),
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def refresh_statistics(session: AsyncSession) -> None:

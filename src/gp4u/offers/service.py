@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -333,6 +333,12 @@ async def expire_source(session: AsyncSession, source: str, provider: str, now: 
             ],
         )
     return len(rows)
+
+
+async def prune_sync_history(session: AsyncSession, now: datetime, keep_days: float) -> int:
+    """Forget sync runs older than `keep_days` (a failing provider records one every interval),
+    keeping each source's latest run and latest successful run."""
+    return await repo.prune_syncs(session, now - timedelta(days=keep_days))
 
 
 async def last_success(session: AsyncSession, source: str, provider: str) -> datetime | None:

@@ -7,15 +7,18 @@ from typing import Any
 
 from gp4u.jobs.context import JobContext
 from gp4u.jobs.registry import Schedule, job
+from gp4u.providers.interface import Capability
 from gp4u.sources import service
 
 SYNC = "sources.sync_provider"
 
 
 def sync_schedules(ctx: JobContext) -> list[Schedule]:
+    """One schedule per provider that can list offers (one without its key is not polled)."""
     return [
         Schedule(f"sync:{name}", SYNC, ctx.providers.sync_interval(adapter), {"provider": name})
         for name, adapter in ctx.providers.adapters.items()
+        if Capability.OFFERS in adapter.capabilities()
     ]
 
 

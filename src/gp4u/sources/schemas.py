@@ -30,8 +30,14 @@ class ProviderOut(BaseModel):
     name: str = Field(description="Adapter name: `vastai`, `runpod`, `catalog-aws`…")
     provider: str = Field(description="Provider id in the market's offers.")
     source: str = Field(description="Market source of its offers: live, catalog, simulated…")
-    kind: str = Field(description="marketplace, cloud, catalog, local, or imported (no adapter).")
-    status: str = Field(description="healthy | degraded | unavailable | unknown")
+    kind: str = Field(
+        description="marketplace, cloud, catalog, local; imported (catalog files, no adapter) or "
+        "simulated (the offline demo market, listed while it has offers)."
+    )
+    status: str = Field(
+        description="healthy | degraded | unavailable | unknown (not called yet) | disabled "
+        "(cannot list offers as configured, e.g. no API key; `capabilities` says why)"
+    )
     capabilities: dict[str, str] = Field(
         description="Each capability: `yes`, or the reason it is missing (e.g. no API key)."
     )

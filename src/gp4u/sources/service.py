@@ -186,6 +186,8 @@ async def sweep_staleness(
             stale, expired = await _apply_staleness(session, providers, adapter, clock.now())
             if stale or expired:
                 changed[name] = {"stale": stale, "expired": expired}
+        days = providers.settings.sync_history_days
+        await market.prune_sync_history(session, clock.now(), days)
     return changed
 
 
@@ -213,12 +215,14 @@ async def list_providers(
     for name, problem in providers.problems.items():
         items.append(_unavailable(name, problem))
     for (source, provider), market_source in sources.items():
+        if source == "simulated" and not market_source["available_offers"]:
+            continue  # the retired demo market: nothing to show
         items.append(
             {
                 "name": f"{source}:{provider}",
                 "provider": provider,
                 "source": source,
-                "kind": "imported",
+                "kind": "simulated" if source == "simulated" else "imported",
                 "status": "unknown",
                 "capabilities": {},
                 "market": market_source,
@@ -245,7 +249,9 @@ async def _health(
         "provider": adapter.provider,
         "source": adapter.source,
         "kind": adapter.kind,
-        "status": status_of(
+        "status": "disabled"
+        if Capability.OFFERS not in capabilities
+        else status_of(
             calls["success_rate"],
             breaker_open,
             None if last_ok is None else last_ok == "ok",
