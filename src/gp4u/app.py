@@ -20,6 +20,7 @@ from gp4u.offers import jobs as offer_jobs
 from gp4u.offers.endpoints import router as offers_router
 from gp4u.offers.service import MarketSearch
 from gp4u.settings import Settings
+from gp4u.pricing.endpoints import router as pricing_router
 from gp4u.sources.endpoints import router as providers_router
 from gp4u.system.endpoints import router as system_router
 from gp4u.web.errors import install_error_handlers
@@ -98,6 +99,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(system_router)
+    app.include_router(pricing_router)  # before offers: /offers/compare is not an offer id
     app.include_router(offers_router)
     app.include_router(gpus_router)
     app.include_router(providers_router)

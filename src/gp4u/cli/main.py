@@ -357,6 +357,195 @@ def _provider_notes(item: dict[str, Any]) -> str:
     return note if len(note) <= 90 else note[:89] + "…"
 
 
+@main.command()
+@click.argument("query", nargs=-1)
+@click.option("--gpu", help='GPU, any spelling (A100-80GB, "H100 SXM").')
+@click.option("--count", "gpu_count", type=int, help="GPUs per instance.")
+@click.option("--region", help="Only offers in this region.")
+@click.option("--spot/--on-demand", "spot", default=None, help="Only spot, or only on-demand.")
+@click.option("--provider", help="Only groups where this provider has an offer.")
+@click.option("--min-spread", "min_spread_pct", type=float, default=0.0, help="Minimum spread %.")
+@click.option(
+    "--sort",
+    type=click.Choice(["spread_pct", "spread", "saved_per_hour"]),
+    default="spread_pct",
+    show_default=True,
+)
+@click.option("--limit", type=int, default=20, show_default=True)
+@output_options
+@api_option
+@handle_errors
+def arbitrage(
+    query: tuple[str, ...],
+    gpu: str | None,
+    gpu_count: int | None,
+    region: str | None,
+    spot: bool | None,
+    provider: str | None,
+    min_spread_pct: float,
+    sort: str,
+    limit: int,
+    fmt: str,
+    api_url: str | None,
+) -> None:
+    """Where the same GPU configuration costs most and least across providers.
+
+    QUERY narrows the offers taking part (the query language of `gp4u offers`). Groups: same GPU
+    model and memory, same variant, same GPU count, on-demand and spot apart, at least two
+    providers. Spread % is what the cheapest saves against the most expensive.
+    """
+    from gp4u.cli import output
+    from gp4u.cli.market import open_market
+
+    params = {
+        "q": " ".join(query) or None,
+        "gpu": gpu,
+        "gpu_count": gpu_count,
+        "region": region,
+        "spot": spot,
+        "provider": provider,
+        "min_spread_pct": min_spread_pct,
+        "sort": sort,
+        "limit": limit,
+    }
+    data = open_market(_settings(), api_url).arbitrage(params)
+    if fmt == "json":
+        output.print_json(data)
+        return
+    items = data["items"]
+    if fmt == "csv":
+        output.print_csv([_flat_opportunity(i) for i in items], list(_flat_opportunity({})))
+        return
+    output.print_table(
+        None,
+        [
+            ("GPU", "left"),
+            ("N", "right"),
+            ("KIND", "left"),
+            ("CHEAPEST", "right"),
+            ("AT", "left"),
+            ("MEDIAN", "right"),
+            ("MOST", "right"),
+            ("AT", "left"),
+            ("SPREAD", "right"),
+            ("SAVED/H", "right"),
+            ("PROVIDERS", "right"),
+        ],
+        [
+            (
+                output.gpu_label(i),
+                i["gpu_count"],
+                "spot" if i["spot"] else "on-demand",
+                output.money(i["min_price_per_gpu_hour"]),
+                i["cheapest"]["provider"],
+                output.money(i["median_price_per_gpu_hour"]),
+                output.money(i["max_price_per_gpu_hour"]),
+                i["most_expensive"]["provider"],
+                f"{i['spread_pct']:.0f}%",
+                output.money(i["saved_per_hour"]),
+                i["providers"],
+            )
+            for i in items
+        ],
+        caption=f"{len(items)} of {data['groups']} groups; prices per GPU-hour",
+    )
+
+
+def _flat_opportunity(item: dict[str, Any]) -> dict[str, Any]:
+    keys = (
+        "gpu",
+        "gpu_memory_gb",
+        "gpu_variant",
+        "gpu_count",
+        "spot",
+        "offers",
+        "providers",
+        "min_price_per_gpu_hour",
+        "median_price_per_gpu_hour",
+        "max_price_per_gpu_hour",
+        "spread_per_gpu_hour",
+        "spread_pct",
+        "saved_per_hour",
+    )
+    flat = {k: item.get(k) for k in keys}
+    flat["cheapest_provider"] = (item.get("cheapest") or {}).get("provider")
+    flat["most_expensive_provider"] = (item.get("most_expensive") or {}).get("provider")
+    return flat
+
+
+@main.command()
+@click.argument("gpu")
+@click.option("--count", "gpu_count", type=int, default=1, show_default=True)
+@click.option("--hours-per-day", type=float, default=24.0, show_default=True)
+@click.option("--days", type=float, default=30.0, show_default=True)
+@click.option("--spot", is_flag=True, help="Spot prices instead of on-demand.")
+@click.option("--provider", help="Also compare against this provider's cheapest offer.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@api_option
+@handle_errors
+def savings(
+    gpu: str,
+    gpu_count: int,
+    hours_per_day: float,
+    days: float,
+    spot: bool,
+    provider: str | None,
+    as_json: bool,
+    api_url: str | None,
+) -> None:
+    """What GPU (×count) costs at the cheapest offer, at the market median and at a provider."""
+    from gp4u.cli import output
+    from gp4u.cli.market import open_market
+
+    params = {
+        "gpu": gpu,
+        "gpu_count": gpu_count,
+        "hours_per_day": hours_per_day,
+        "days": days,
+        "spot": spot,
+        "provider": provider,
+    }
+    data = open_market(_settings(), api_url).savings(params)
+    if as_json:
+        output.print_json(data)
+        return
+    rows = [
+        ("cheapest", data["cheapest"], data["cheapest"]["offer"]["provider"]),
+        ("median", data["median"], ""),
+    ]
+    if data["provider"]:
+        rows.append(("provider", data["provider"], data["provider"]["offer"]["provider"]))
+    output.print_table(
+        f"{gpu_count}× {gpu}, {data['hours']:g} hours ({hours_per_day:g} h/day × {days:g} days)",
+        [
+            ("", "left"),
+            ("PROVIDER", "left"),
+            ("$/HOUR", "right"),
+            ("PERIOD", "right"),
+            ("PER MONTH", "right"),
+        ],
+        [
+            (
+                name,
+                who,
+                output.money(c["price_per_hour"]),
+                output.money(c["period"]),
+                output.money(c["per_month"]),
+            )
+            for name, c, who in rows
+        ],
+    )
+    median = data["savings_vs_median"]
+    click.echo(
+        f"cheapest saves {output.money(median['period'])} ({median['pct']:.0f}%) vs the median"
+        + (
+            f", {output.money(data['savings_vs_provider']['period'])} vs {provider}"
+            if data["savings_vs_provider"]
+            else ""
+        )
+    )
+
+
 @main.group()
 def catalog() -> None:
     """Public price catalogs (SkyPilot vms.csv, gpuhunt CSV)."""

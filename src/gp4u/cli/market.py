@@ -35,6 +35,8 @@ class Market(Protocol):
     def offer(self, offer_id: int) -> Any: ...
     def gpus(self) -> Any: ...
     def providers(self) -> Any: ...
+    def arbitrage(self, params: dict[str, Any]) -> Any: ...
+    def savings(self, params: dict[str, Any]) -> Any: ...
 
 
 class RemoteError(AppError):
@@ -78,6 +80,12 @@ class RemoteMarket:
 
     def providers(self) -> Any:
         return self._get("/api/v1/providers")
+
+    def arbitrage(self, params: dict[str, Any]) -> Any:
+        return self._get("/api/v1/arbitrage/opportunities", params)
+
+    def savings(self, params: dict[str, Any]) -> Any:
+        return self._get("/api/v1/arbitrage/savings", params)
 
 
 def _sqlite_path(settings: Settings) -> Path | None:
@@ -205,8 +213,33 @@ class EmbeddedMarket:
         from gp4u.sources import service
 
         clock = SystemClock()
-        providers = build_providers(self.settings, clock)
-        return {"items": self._run(lambda s: service.list_providers(s, providers, clock.now()))}
+
+        async def listing(session: AsyncSession) -> Any:
+            providers = build_providers(self.settings, clock)
+            try:
+                return await service.list_providers(session, providers, clock.now())
+            finally:
+                await providers.aclose()
+
+        return {"items": self._run(listing)}
+
+    def arbitrage(self, params: dict[str, Any]) -> Any:
+        return self._run(lambda s: _arbitrage(s, params))
+
+    def savings(self, params: dict[str, Any]) -> Any:
+        return self._run(lambda s: _savings(s, params))
+
+
+def _arbitrage(session: AsyncSession, params: dict[str, Any]) -> Any:
+    from gp4u.pricing import service
+
+    return service.opportunities(session, None, **params)
+
+
+def _savings(session: AsyncSession, params: dict[str, Any]) -> Any:
+    from gp4u.pricing import service
+
+    return service.savings(session, None, **params)
 
 
 def open_market(settings: Settings, api_url: str | None) -> Market:

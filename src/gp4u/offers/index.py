@@ -230,6 +230,10 @@ class MarketIndex:
             return hit if cond.op in ("=", "in") else ~hit
         return self._number_condition(cond)
 
+    def matching(self, query: OfferQuery) -> Mask:
+        """Which offers the query's conditions select (available only unless it asks)."""
+        return self._matching(query)
+
     def _matching(self, query: OfferQuery) -> Mask:
         mask = np.ones(self.size, dtype=bool)
         if not query.mentions_available:

@@ -108,6 +108,19 @@ class MarketSearch:
         return self.index is not None
 
 
+async def snapshot_index(session: AsyncSession, market: MarketSearch | None) -> MarketIndex:
+    """The market as an index: the process's own when it is current, else one built now from
+    the database (the CLI, or a server still building its index)."""
+    index = await market.current(session) if market is not None else None
+    if index is not None:
+        return index
+    version = await repo.market_version(session)
+    rows = await repo.index_rows(session, since=0)
+    fresh = MarketIndex()
+    await asyncio.to_thread(fresh.apply, rows, version)
+    return fresh
+
+
 async def search_offers(
     session: AsyncSession, query: OfferQuery, market: MarketSearch | None = None
 ) -> Page:

@@ -1,0 +1,93 @@
+"""Pricing API: arbitrage opportunities and the savings calculator."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query
+
+from gp4u.pricing import service
+from gp4u.pricing.schemas import OpportunitiesOut, SavingsOut
+from gp4u.web.deps import MarketDep, SessionDep
+from gp4u.web.errors import ERROR_RESPONSES
+from gp4u.web.responses import FastJSON
+
+router = APIRouter(prefix="/api/v1", tags=["pricing"])
+
+Q_HELP = (
+    "Offers taking part, in the query language of `/api/v1/offers` (available only unless asked)."
+)
+
+
+@router.get(
+    "/arbitrage/opportunities",
+    response_model=OpportunitiesOut,
+    responses=ERROR_RESPONSES,
+    summary="Where the same GPU configuration costs most and least across providers",
+    description="Groups of comparable offers (same GPU model and memory, same variant, same GPU "
+    "count; on-demand and spot apart) with offers from at least two providers: cheapest, median "
+    "and most expensive $/GPU-hour, the spread in $ and as a share of the most expensive price, "
+    "and the instance-hour saving. Prices in USD.",
+)
+async def opportunities(
+    session: SessionDep,
+    market: MarketDep,
+    q: str | None = Query(None, description=Q_HELP),
+    gpu: str | None = Query(None, description="GPU, any spelling (`A100-80GB`, `H100 SXM`)."),
+    gpu_count: int | None = Query(None, ge=1, description="GPUs per instance."),
+    region: str | None = Query(None, description="Only offers in this region."),
+    spot: bool | None = Query(None, description="true: spot only; false: on-demand only."),
+    provider: str | None = Query(None, description="Only groups where this provider has an offer."),
+    min_spread_pct: float = Query(0.0, description="Only spreads of at least this % (0-100)."),
+    sort: Literal["spread_pct", "spread", "saved_per_hour"] = Query(
+        "spread_pct", description="spread_pct, spread ($/GPU-hour) or saved_per_hour (instance)."
+    ),
+    limit: int = Query(50, description="Groups to return, 1-1000."),
+) -> FastJSON:
+    return FastJSON(
+        await service.opportunities(
+            session,
+            market,
+            q=q,
+            gpu=gpu,
+            gpu_count=gpu_count,
+            region=region,
+            spot=spot,
+            provider=provider,
+            min_spread_pct=min_spread_pct,
+            sort=sort,
+            limit=limit,
+        )
+    )
+
+
+@router.get(
+    "/arbitrage/savings",
+    response_model=SavingsOut,
+    responses=ERROR_RESPONSES,
+    summary="What a GPU configuration costs at the cheapest offer vs the median and a provider",
+)
+async def savings(
+    session: SessionDep,
+    market: MarketDep,
+    gpu: str = Query(description="GPU, any spelling."),
+    gpu_count: int = Query(1, ge=1),
+    hours_per_day: float = Query(24.0, description="Hours of use per day (0-24]."),
+    days: float = Query(30.0, description="Days of use."),
+    spot: bool = Query(False),
+    provider: str | None = Query(None, description="Also compare against this provider."),
+    q: str | None = Query(None, description="More filters in the query language."),
+) -> FastJSON:
+    return FastJSON(
+        await service.savings(
+            session,
+            market,
+            gpu=gpu,
+            gpu_count=gpu_count,
+            hours_per_day=hours_per_day,
+            days=days,
+            spot=spot,
+            provider=provider,
+            q=q,
+        )
+    )
