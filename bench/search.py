@@ -89,6 +89,7 @@ def serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
         GP4U_DATABASE_URL=url,
         GP4U_CATALOG_URL="",
         GP4U_SIMULATED_MARKET="false",
+        GP4U_PROVIDERS="",  # no background syncs: the market stays as loaded
         GP4U_LOG_LEVEL="WARNING",
     )
     process = subprocess.Popen(

@@ -19,8 +19,8 @@ from gp4u.kit.logging import configure_logging, get_logger
 from gp4u.offers import jobs as offer_jobs
 from gp4u.offers.endpoints import router as offers_router
 from gp4u.offers.service import MarketSearch
-from gp4u.settings import Settings
 from gp4u.pricing.endpoints import router as pricing_router
+from gp4u.settings import Settings
 from gp4u.sources.endpoints import router as providers_router
 from gp4u.system.endpoints import router as system_router
 from gp4u.web.errors import install_error_handlers

@@ -131,7 +131,13 @@ async def test_savings_against_the_median_and_a_provider(
 ) -> None:
     response = await client.get(
         "/api/v1/arbitrage/savings",
-        params={"gpu": "H100", "gpu_count": 8, "hours_per_day": 10, "days": 3, "provider": "lambda"},
+        params={
+            "gpu": "H100",
+            "gpu_count": 8,
+            "hours_per_day": 10,
+            "days": 3,
+            "provider": "lambda",
+        },
     )
     assert response.status_code == 200, response.text
     body = response.json()

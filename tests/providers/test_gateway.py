@@ -196,3 +196,14 @@ async def test_a_failed_probe_reopens_the_breaker(fake: kit.RunningFake) -> None
     fake.state.faults.fail_all = False
     assert await client.json("GET", "/items") == {"items": [1, 2, 3]}
     await gateway.aclose()
+
+
+async def test_one_call_never_outlives_its_total_budget(
+    fake: kit.RunningFake, gateway: Gateway
+) -> None:
+    policy = CallPolicy(**{**FAST.__dict__, "timeout": 1.0, "attempts": 5, "max_seconds": 1.5})
+    client = _client(gateway, fake, policy)
+    fake.state.faults.latency_ms, fake.state.faults.fail_all = 900, True
+    with pytest.raises(ProviderUnavailable, match=r"no answer within 1\.5s"):
+        await client.json("GET", "/items")
+    assert len(fake.state.requests) == 2  # the second attempt was cut off by the budget

@@ -117,3 +117,24 @@ async def test_a_provider_without_its_key_is_disabled_and_not_scheduled(
     finally:
         await ctx.aclose()
         await ctx.engine.dispose()
+
+
+async def test_current_offers_come_through_the_cache_and_show_in_health(
+    api: httpx.AsyncClient, shared_catalogs: kit.RunningFake
+) -> None:
+    first = (await api.get("/api/v1/providers/catalog-lambda/offers")).json()
+    assert first["freshness"] == "fresh" and len(first["offers"]) == 391
+    assert first["offers"][0]["price_per_hour"] > 0  # dollars
+    seen = len(shared_catalogs.state.requests)
+    again = (await api.get("/api/v1/providers/catalog-lambda/offers")).json()
+    assert again["fetched_at"] == first["fetched_at"]
+    assert len(shared_catalogs.state.requests) == seen  # served from the cache
+    health = (await api.get("/api/v1/providers/catalog-lambda/health")).json()
+    assert health["cache"]["hit_ratio"] == 0.5  # one miss, one hit
+    metrics = (await api.get("/metrics")).text  # process-wide counters: other tests add to them
+    assert 'gp4u_provider_cache_total{provider="catalog-lambda",result="fresh"}' in metrics
+
+    shared_catalogs.state.faults.fail_all = True
+    await api.post("/api/v1/providers/catalog-lambda/cache/invalidate")
+    down = await api.get("/api/v1/providers/catalog-lambda/offers")
+    assert down.status_code == 503 and down.json()["error"] == "ServiceUnavailable"

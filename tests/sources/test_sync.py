@@ -156,3 +156,34 @@ async def test_old_sync_records_are_pruned_but_the_latest_and_latest_good_stay(
         ("failed", 5),
         ("failed", 9),
     ]
+
+
+async def test_an_answer_with_no_usable_record_keeps_the_last_good_offers(
+    sessions: Sessions,
+    clock: FrozenClock,
+    generated_catalogs: kit.RunningFake,
+    make_providers: Callable[..., ProviderSet],
+) -> None:
+    providers = make_providers(catalog_url=generated_catalogs.url, catalog_providers="p")
+    assert (await service.sync_provider(sessions, providers, "catalog-p", clock)).added == 54
+    generated_catalogs.state.offers = [{"InstanceType": "x", "AcceleratorName": "H100"}] * 5
+    broken = await service.sync_provider(sessions, providers, "catalog-p", clock)
+    assert (broken.status, broken.error_kind) == ("failed", "invalid_response")
+    assert "all 5 records unusable" in (broken.error or "")
+    async with sessions() as session:
+        page = await market.search_offers(session, build_query("provider=p", limit=100))
+    assert len(page.items) == 54  # nothing was marked gone
+
+
+async def test_a_provider_without_its_key_is_disabled_not_failed(
+    sessions: Sessions, clock: FrozenClock, make_providers: Callable[..., ProviderSet]
+) -> None:
+    providers = make_providers(providers="lambda,local")
+    outcome = await service.sync_provider(sessions, providers, "lambda", clock)
+    assert outcome.status == "disabled"
+    assert (outcome.error or "").startswith("no API key: set GP4U_LAMBDA_API_KEY")
+    names = [o.name for o in await service.sync_many(sessions, providers, clock)]
+    assert names == ["local"]  # the default run leaves disabled providers out
+    async with sessions() as session:
+        runs = (await session.scalars(select(SourceSync))).all()
+    assert [r.provider for r in runs] == ["local"]  # nothing recorded for lambda

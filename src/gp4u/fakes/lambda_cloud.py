@@ -329,7 +329,8 @@ def create_app(state: FakeState | None = None) -> FastAPI:
         )
         if state.faults.lying_create:
             return _error(state, 500, "global/unknown", "An unknown error occurred.")
-        return json_response(state, {"data": {"instance_ids": [instance.id]}})
+        answer = state.strip({"instance_ids": [instance.id]})  # `missing_fields` applies
+        return json_response(state, {"data": answer})
 
     @router.post("/instance-operations/terminate")
     async def terminate(request: Request) -> Response:

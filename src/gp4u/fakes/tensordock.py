@@ -314,7 +314,8 @@ def create_app(state: FakeState | None = None) -> FastAPI:
         if state.faults.lying_create:
             return Response(b'{"errors": [{"status": "500"}]}', status_code=500)
         summary = {"type": "virtualmachine", "id": vm.id, "name": a["name"]}
-        return json_response(state, {"data": {**summary, "status": fake.word(vm)}}, 201)
+        answer = state.strip({**summary, "status": fake.word(vm)})  # `missing_fields` applies
+        return json_response(state, {"data": answer}, 201)
 
     @app.get(f"{API}/instances/{{instance_id}}")
     async def get_instance(instance_id: str, request: Request) -> Response:

@@ -292,7 +292,8 @@ def _rent(state: FakeState, ask_id: int, body: dict[str, Any]) -> Response:
     instance = state.create_instance(_rented_attrs(offer, body))
     if state.faults.lying_create:
         return Response(b'{"error": "internal_error"}', 500, media_type="application/json")
-    return json_response(state, {"success": True, "new_contract": int(instance.id)})
+    answer = state.strip({"success": True, "new_contract": int(instance.id)})  # `missing_fields`
+    return json_response(state, answer)
 
 
 def _rented_attrs(offer: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:

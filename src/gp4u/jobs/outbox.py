@@ -66,12 +66,18 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int = 20) -> li
 
 
 async def settle(
-    session: AsyncSession, job_id: int, now: datetime, error: str | None = None
+    session: AsyncSession,
+    job_id: int,
+    claimed_at: datetime,
+    now: datetime,
+    error: str | None = None,
 ) -> str:
-    """Record how a claimed job ended: done, due again after a backoff, or failed for good."""
+    """Record how a claimed job ended: done, due again after a backoff, or failed for good.
+    Fenced on the claim: a runner whose claim was taken over (it ran past the job's timeout and
+    the row was claimed again) changes nothing and gets "superseded"."""
     row = await session.get(OutboxJob, job_id)
-    if row is None:
-        return FAILED
+    if row is None or row.status != RUNNING or row.claimed_at != claimed_at:
+        return "superseded"
     if error is None:
         status, run_after = DONE, row.run_after
     elif row.job not in JOBS or row.attempts >= spec(row.job).max_attempts:
@@ -81,7 +87,11 @@ async def settle(
         run_after = now + timedelta(seconds=min(300, 2**row.attempts))
     await session.execute(
         update(OutboxJob)
-        .where(OutboxJob.id == job_id)
+        .where(
+            OutboxJob.id == job_id,
+            OutboxJob.status == RUNNING,
+            OutboxJob.claimed_at == claimed_at,
+        )
         .values(
             status=status,
             run_after=run_after,

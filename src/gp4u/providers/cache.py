@@ -15,6 +15,7 @@ the adaptive TTL, the hard limit and cross-process single-flight are the whole p
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import astuple, dataclass
@@ -31,6 +32,10 @@ from gp4u.providers.base import ParseReport, ProviderOffer, ProviderUnavailable
 log = get_logger(__name__)
 
 Freshness = Literal["fresh", "stale", "miss"]
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 Fetch = Callable[[], Awaitable[ParseReport]]
 
 
@@ -92,16 +97,33 @@ class OfferCache:
         if self._redis is None:
             self._memory[provider] = (now, report)
             return
-        await self._redis.set(self._key(provider), _encode(now, report))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._key(provider), _encode(now, report))
+            pipe.set(self._key(provider) + ":at", repr(now))
+            await pipe.execute()
 
     async def age(self, provider: str) -> float | None:
-        entry = await self._load(provider)
-        return None if entry is None else self._now() - entry[0]
+        """Seconds since the cached list was fetched (without reading the list itself)."""
+        if self._redis is None:
+            entry = self._memory.get(provider)
+            fetched = None if entry is None else entry[0]
+        else:
+            raw = await self._redis.get(self._key(provider) + ":at")
+            fetched = None if raw is None else float(raw)
+        return None if fetched is None else self._now() - fetched
 
     async def invalidate(self, provider: str) -> bool:
         if self._redis is None:
             return self._memory.pop(provider, None) is not None
-        return bool(await self._redis.delete(self._key(provider)))
+        key = self._key(provider)
+        return bool(await self._redis.delete(key, key + ":at"))
+
+    async def aclose(self) -> None:
+        """Stop background revalidations (at shutdown)."""
+        for task in self._revalidating.values():
+            task.cancel()
+        await asyncio.gather(*self._revalidating.values(), return_exceptions=True)
+        self._revalidating.clear()
 
     def hit_ratio(self, provider: str) -> float | None:
         seen = self.lookups.get(provider)
@@ -114,21 +136,20 @@ class OfferCache:
         running = self._revalidating.get(provider)
         if running is not None and not running.done():
             return
-        if self._redis is not None:
-            lock = await self._redis.set(f"gp4u:cache-refresh:{provider}", "1", nx=True, ex=60)
-            if not lock:
-                return  # another process is revalidating
+        lock, token = f"gp4u:cache-refresh:{provider}", uuid.uuid4().hex
+        if self._redis is not None and not await self._redis.set(lock, token, nx=True, ex=60):
+            return  # another process is revalidating
 
         async def refresh() -> None:
             try:
                 await self.put(provider, await fetch())
             except ProviderUnavailable as exc:
                 log.info("cache revalidation failed", provider=provider, error=exc.message)
-            except Exception as exc:
+            except Exception as exc:  # a background task must not die silently
                 log.warning("cache revalidation failed", provider=provider, error=repr(exc))
             finally:
-                if self._redis is not None:
-                    await self._redis.delete(f"gp4u:cache-refresh:{provider}")
+                if self._redis is not None:  # release only our own lock
+                    await self._redis.eval(_RELEASE, 1, lock, token)
 
         self._revalidating[provider] = asyncio.create_task(refresh())
 

@@ -13,6 +13,7 @@ module does.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -121,6 +122,13 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return None
 
 
+@dataclass
+class _Budget:
+    """When one logical call must be over (event-loop time), extended by rate-limit queueing."""
+
+    deadline: float
+
+
 class ProviderClient:
     """Calls one provider's API through its breaker, rate limit, timeouts and retries."""
 
@@ -174,6 +182,7 @@ class ProviderClient:
         request_timeout = httpx.Timeout(
             timeout or policy.timeout, connect=min(policy.connect_timeout, timeout or 1e9)
         )
+        budget = _Budget(asyncio.get_running_loop().time() + policy.max_seconds)
         try:
             async for attempt in retrying:
                 with attempt:
@@ -181,6 +190,7 @@ class ProviderClient:
                         method,
                         path,
                         safe,
+                        budget,
                         params=params,
                         json=json,
                         data=data,
@@ -199,9 +209,11 @@ class ProviderClient:
             return max(backoff, exc.retry_after)
         return backoff
 
-    async def _attempt(self, method: str, path: str, safe: bool, **kwargs: Any) -> ProviderResponse:
+    async def _attempt(
+        self, method: str, path: str, safe: bool, budget: _Budget, **kwargs: Any
+    ) -> ProviderResponse:
         try:
-            await self._admit()
+            budget.deadline += await self._admit()  # queueing for the rate limit is not lateness
         except RedisError as exc:  # fail closed: never exceed a limit we cannot see
             raise ProviderUnavailable(
                 self.provider, f"shared breaker/rate-limit state unavailable: {exc!r}"
@@ -209,12 +221,17 @@ class ProviderClient:
         where = f"{method} {path}"
         started = time.perf_counter()
         try:
-            raw = await self._http.request(method, path, **kwargs)
+            async with asyncio.timeout_at(budget.deadline):
+                raw = await self._http.request(method, path, **kwargs)
         except httpx.ConnectError as exc:  # never reached the provider: safe to retry
             await self._failed("transport", None)
             raise _Retryable(
                 ProviderUnavailable(self.provider, f"{where}: cannot connect")
             ) from exc
+        except TimeoutError as exc:  # the call's whole budget is spent: no more attempts
+            await self._failed("timeout", time.perf_counter() - started)
+            seconds = self.policy.max_seconds
+            raise self._unavailable(safe, f"{where}: no answer within {seconds:g}s") from exc
         except httpx.TimeoutException as exc:
             await self._failed("timeout", time.perf_counter() - started)
             error = self._unavailable(safe, f"{where}: timed out")
@@ -249,19 +266,26 @@ class ProviderClient:
         log.debug("provider call", provider=self.provider, call=where, status=raw.status_code)
         return response
 
-    async def _admit(self) -> None:
-        """Pass the breaker (or fail fast) and wait for a rate-limit slot."""
+    async def _admit(self) -> float:
+        """Pass the breaker (or fail fast) and wait for a rate-limit slot; a caller that had to
+        wait asks the breaker again, which may have opened meanwhile. Returns seconds waited."""
+        await self._pass_breaker()
+        waited = 0.0
+        if self.limiter is not None:
+            waited = await self.limiter.acquire()
+            if waited:
+                metrics.RATE_LIMIT_WAITS.labels(self.provider).inc()
+                metrics.RATE_LIMIT_WAIT.labels(self.provider).inc(waited)
+                await self._pass_breaker()
+        return waited
+
+    async def _pass_breaker(self) -> None:
         verdict = await self.breaker.allow()
         if not verdict.allowed:
             self._count("breaker_open", None)
             raise BreakerOpen(
                 self.provider, f"circuit breaker open; next probe in {verdict.retry_in:.0f}s"
             )
-        if self.limiter is not None:
-            waited = await self.limiter.acquire()
-            if waited:
-                metrics.RATE_LIMIT_WAITS.labels(self.provider).inc()
-                metrics.RATE_LIMIT_WAIT.labels(self.provider).inc(waited)
 
     def _unavailable(self, safe: bool, message: str) -> ProviderUnavailable:
         if safe:
@@ -273,7 +297,7 @@ class ProviderClient:
         self._count(outcome, seconds)
 
     def _count(self, outcome: str, seconds: float | None) -> None:
-        ok = outcome in ("ok", "client_error", "rate_limited")
+        ok = outcome in ("ok", "client_error")  # throttled calls failed, though the API is up
         self.stats.record(self._clock.now().timestamp(), ok, seconds)
         metrics.REQUESTS.labels(self.provider, outcome).inc()
         if seconds is not None:

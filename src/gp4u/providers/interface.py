@@ -112,8 +112,10 @@ class Tags:
 
 @dataclass(frozen=True)
 class LaunchRequest:
-    """Launch one instance of an offer. `client_token` makes it idempotent: launching twice with
-    the same token yields the same instance, never two."""
+    """Launch one instance of an offer, idempotently per session: a session has at most one live
+    instance, and launching again for a session whose tagged instance is alive returns that
+    instance, never a second one. Providers without client tokens are made idempotent by the
+    session's tag label; `client_token` is passed on where the provider takes one."""
 
     offer_ref: str  # ProviderOffer.offer_ref of the chosen offer
     client_token: str

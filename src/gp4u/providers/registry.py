@@ -9,7 +9,11 @@ the reason; it never stops the others.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
@@ -17,7 +21,7 @@ from redis.asyncio import Redis
 
 from gp4u.kit.clock import Clock
 from gp4u.kit.logging import get_logger
-from gp4u.providers.cache import CachePolicy, OfferCache
+from gp4u.providers.cache import CachedOffers, CachePolicy, OfferCache
 from gp4u.providers.catalog.adapter import CatalogAdapter
 from gp4u.providers.gateway import Gateway, Transport
 from gp4u.providers.interface import ProviderAdapter
@@ -35,6 +39,11 @@ BUILTIN: dict[str, str] = {
     "local": "gp4u.providers.local.adapter:LocalAdapter",
 }
 CATALOG_PREFIX = "catalog-"
+# Delete a lock only if it is still ours (it may have expired and been taken by another run).
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 
 def _load(target: str) -> type[ProviderAdapter]:
@@ -69,6 +78,7 @@ class ProviderSet:
     settings: Settings
     adapters: dict[str, ProviderAdapter] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)  # name → why it is not available
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def get(self, name: str) -> ProviderAdapter:
         adapter = self.adapters.get(name)
@@ -86,13 +96,47 @@ class ProviderSet:
         return self.sync_interval(adapter) * self.settings.stale_after_intervals
 
     def hard_limit(self, adapter: ProviderAdapter) -> float:
+        """The configured limit, but always at least one interval after offers turn stale."""
         s = self.settings
-        return s.live_hard_stale_seconds if adapter.live else s.catalog_hard_stale_seconds
+        configured = s.live_hard_stale_seconds if adapter.live else s.catalog_hard_stale_seconds
+        return max(configured, self.stale_after(adapter) + self.sync_interval(adapter))
 
     def cache_policy(self, adapter: ProviderAdapter) -> CachePolicy:
         return CachePolicy(self.sync_interval(adapter), self.hard_limit(adapter))
 
+    async def current_offers(self, name: str) -> CachedOffers:
+        """A provider's offers as it reports them now, through the offer cache: fresh within
+        the adaptive TTL, else stale while one fetch revalidates, else fetched (raising
+        ProviderError when that fails past the hard limit)."""
+        adapter = self.get(name)
+        success = self.gateway.stats(name).success_rate(self.gateway.clock.now().timestamp())
+        return await self.cache.get(name, adapter.list_offers, self.cache_policy(adapter), success)
+
+    @asynccontextmanager
+    async def sync_lock(self, name: str) -> AsyncIterator[bool]:
+        """Hold the right to sync one provider (across processes with Redis); yields False when
+        another sync of it is running, so runs of one provider never overlap."""
+        redis = self.gateway.redis
+        if redis is None:
+            lock = self._locks.setdefault(name, asyncio.Lock())
+            if lock.locked():
+                yield False
+                return
+            async with lock:
+                yield True
+            return
+        key, token = f"gp4u:sync-lock:{name}", uuid.uuid4().hex
+        ttl = int(self.settings.sync_timeout_seconds) + 60
+        if not await redis.set(key, token, nx=True, ex=ttl):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            await redis.eval(_RELEASE, 1, key, token)
+
     async def aclose(self) -> None:
+        await self.cache.aclose()
         await self.gateway.aclose()
 
 

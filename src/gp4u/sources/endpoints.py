@@ -47,6 +47,19 @@ async def provider_health(
     return FastJSON(await service.provider_health(session, providers, name, clock.now()))
 
 
+@router.get(
+    "/{name}/offers",
+    responses=ERROR_RESPONSES,
+    summary="The provider's offers as it reports them now (through the offer cache)",
+    description="Served from the offer cache while fresh; the TTL is the provider's sync "
+    "interval, stretched up to 5x as its calls fail. Past the TTL the cached list is served at "
+    "once (`freshness: stale`) while one fetch revalidates it; past the hard limit it is "
+    "fetched, and 503 if that fails. Prices in USD per instance-hour, as the provider states.",
+)
+async def current_offers(name: str, providers: ProvidersDep) -> FastJSON:
+    return FastJSON(await service.current_offers(providers, name))
+
+
 @router.post(
     "/{name}/sync",
     response_model=SyncOut,

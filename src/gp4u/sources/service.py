@@ -23,11 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gp4u.db.engine import unit_of_work
 from gp4u.kit.clock import Clock
-from gp4u.kit.errors import NotFound
+from gp4u.kit.errors import NotFound, ServiceUnavailable
 from gp4u.kit.logging import get_logger
+from gp4u.kit.money import micros_to_usd
 from gp4u.offers import service as market
 from gp4u.providers import metrics
-from gp4u.providers.base import ParseReport, ProviderError
+from gp4u.providers.base import InvalidResponse, ParseReport, ProviderError
 from gp4u.providers.breaker import BreakerState
 from gp4u.providers.health import status_of
 from gp4u.providers.interface import Capability, ProviderAdapter
@@ -49,7 +50,7 @@ class SyncOutcome:
     name: str
     source: str
     provider: str
-    status: str  # ok | failed
+    status: str  # ok | failed | disabled (cannot list offers as configured) | skipped
     duration_ms: int
     seen: int = 0
     added: int = 0
@@ -67,36 +68,65 @@ class SyncOutcome:
 
 async def _fetch(adapter: ProviderAdapter, seconds: float) -> ParseReport:
     async with asyncio.timeout(seconds):
-        return await adapter.list_offers()
+        report = await adapter.list_offers()
+    if report.rows_read and not report.offers:
+        # Every record unusable: the provider changed its format, or answered garbage. Importing
+        # that would mark its whole market gone; keep the last good offers and say why.
+        reasons = ", ".join(f"{k} {v}" for k, v in report.skipped.most_common(3))
+        raise InvalidResponse(adapter.name, f"all {report.rows_read} records unusable ({reasons})")
+    return report
+
+
+def disabled_reason(adapter: ProviderAdapter) -> str | None:
+    """Why this adapter cannot list offers as configured (e.g. no API key), or None."""
+    return adapter.capabilities().reason(Capability.OFFERS)
 
 
 async def sync_provider(
     sessions: Sessions, providers: ProviderSet, name: str, clock: Clock
 ) -> SyncOutcome:
     """Fetch one provider's offers and bring the market up to date; never raises for a
-    provider failure (it is recorded)."""
+    provider failure (it is recorded). A provider that cannot list offers as configured (no
+    key) is reported `disabled` and records nothing; one whose previous sync is still running
+    (another process) is reported `skipped`."""
     try:
         adapter = providers.get(name)
     except LookupError as exc:
         raise NotFound(str(exc)) from exc
+    reason = disabled_reason(adapter)
+    if reason is not None:
+        return SyncOutcome(name, adapter.source, adapter.provider, "disabled", 0, error=reason)
+    async with providers.sync_lock(name) as mine:
+        if not mine:
+            return SyncOutcome(name, adapter.source, adapter.provider, "skipped", 0)
+        return await _sync(sessions, providers, adapter, clock)
+
+
+async def _sync(
+    sessions: Sessions, providers: ProviderSet, adapter: ProviderAdapter, clock: Clock
+) -> SyncOutcome:
+    name = adapter.name
     started_at = clock.now()
     began = time.perf_counter()
     report: ParseReport | None = None
     error: str | None = None
     kind = "error"
-    if Capability.OFFERS not in adapter.capabilities():
-        error = adapter.capabilities().reason(Capability.OFFERS) or "cannot list offers"
-        kind = "not_supported"
-    else:
-        try:
-            report = await _fetch(adapter, providers.settings.sync_timeout_seconds)
-            await providers.cache.put(name, report)
-        except ProviderError as exc:
-            error, kind = exc.message, exc.kind
-        except TimeoutError:
-            timeout = providers.settings.sync_timeout_seconds
-            error, kind = f"no answer within {timeout:g}s", "timeout"
+    try:
+        report = await _fetch(adapter, providers.settings.sync_timeout_seconds)
+    except ProviderError as exc:
+        error, kind = exc.message, exc.kind
+    except TimeoutError:
+        timeout = providers.settings.sync_timeout_seconds
+        error, kind = f"no answer within {timeout:g}s", "timeout"
+    except Exception as exc:  # a bug or our own infrastructure: record it, never lose the run
+        log.exception("provider sync failed unexpectedly", provider=name)
+        error, kind, report = f"internal error: {exc!r}"[:500], "internal", None
     duration_ms = round((time.perf_counter() - began) * 1000)
+    if report is not None:
+        try:
+            await providers.cache.put(name, report)
+        except Exception as exc:  # the cache is an optimisation; the market still gets the data
+            log.warning("offer cache write failed", provider=name, error=repr(exc))
     run: dict[str, Any] = {"source": adapter.source, "provider": adapter.provider, "origin": name}
     async with _write_turn(sessions), unit_of_work(sessions) as session:
         now = clock.now()
@@ -157,7 +187,9 @@ async def sync_many(
     sessions: Sessions, providers: ProviderSet, clock: Clock, names: list[str] | None = None
 ) -> list[SyncOutcome]:
     """Sync several providers concurrently (all configured ones by default)."""
-    chosen = names if names is not None else list(providers.adapters)
+    chosen = names
+    if chosen is None:  # every provider that can list offers as configured
+        chosen = [n for n, a in providers.adapters.items() if disabled_reason(a) is None]
     return list(
         await asyncio.gather(*(sync_provider(sessions, providers, n, clock) for n in chosen))
     )
@@ -290,6 +322,31 @@ def _iso(epoch: float) -> str:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
+
+
+async def current_offers(providers: ProviderSet, name: str) -> dict[str, Any]:
+    """A provider's offers as it reports them now (through the offer cache), prices in USD."""
+    try:
+        cached = await providers.current_offers(name)
+    except LookupError as exc:
+        raise NotFound(str(exc)) from exc
+    except ProviderError as exc:
+        raise ServiceUnavailable(f"{name}: {exc.message}") from exc
+    return {
+        "name": name,
+        "freshness": cached.freshness,
+        "age_seconds": round(cached.age, 3),
+        "fetched_at": _iso(cached.fetched_at),
+        "rows_read": cached.report.rows_read,
+        "skipped": dict(cached.report.skipped),
+        "offers": [
+            {
+                **{k: v for k, v in asdict(o).items() if k != "price_per_hour"},
+                "price_per_hour": micros_to_usd(o.price_per_hour),
+            }
+            for o in cached.report.offers
+        ],
+    }
 
 
 async def reset_breaker(providers: ProviderSet, name: str) -> dict[str, Any]:

@@ -7,9 +7,11 @@ its database pool and provider clients) for its whole life and runs every task o
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_process_shutdown
 
 from gp4u.db.engine import unit_of_work
 from gp4u.jobs import outbox
@@ -27,10 +29,25 @@ RELAY_SECONDS = 1.0
 
 
 class _Process:
-    """This worker process's event loop and job context, made on first use (after fork)."""
+    """This worker process's event loop and job context, made on first use (after fork) and
+    closed when the process shuts down."""
 
     runner: asyncio.Runner | None = None
     ctx: JobContext | None = None
+
+    @classmethod
+    def close(cls) -> None:
+        if cls.runner is None or cls.ctx is None:
+            return
+        ctx = cls.ctx
+
+        async def shutdown() -> None:
+            await ctx.aclose()
+            await ctx.engine.dispose()
+
+        cls.runner.run(shutdown())
+        cls.runner.close()
+        cls.runner = cls.ctx = None
 
     @classmethod
     def run(cls, settings: Settings, work: Any) -> Any:
@@ -46,11 +63,24 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     load_jobs()
     clock = SystemClock()
     probe = JobContext(settings, clock, None, None, build_providers(settings, clock))  # type: ignore[arg-type]
-    entries: dict[str, dict[str, Any]] = {
-        s.key: {"task": "gp4u.run_job", "schedule": s.every, "args": (s.job, dict(s.args))}
-        for s in all_schedules(probe)
+    try:
+        entries: dict[str, dict[str, Any]] = {
+            s.key: {
+                "task": "gp4u.run_job",
+                "schedule": s.every,
+                "args": (s.job, dict(s.args)),
+                # a run still queued when the next one is due is dropped, not piled up
+                "options": {"expires": s.every},
+            }
+            for s in all_schedules(probe)
+        }
+    finally:
+        asyncio.run(probe.providers.aclose())
+    entries["outbox-relay"] = {
+        "task": "gp4u.relay_outbox",
+        "schedule": RELAY_SECONDS,
+        "options": {"expires": RELAY_SECONDS * 5},
     }
-    entries["outbox-relay"] = {"task": "gp4u.relay_outbox", "schedule": RELAY_SECONDS}
     return entries
 
 
@@ -71,24 +101,28 @@ def create_celery(settings: Settings) -> Celery:
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
     )
 
+    worker_process_shutdown.connect(lambda **_: _Process.close(), weak=False)
+
     @app.task(name="gp4u.run_job")
     def run_job_task(name: str, args: dict[str, Any] | None = None) -> None:
         _Process.run(settings, lambda ctx: run_job(ctx, name, args))
 
     @app.task(name="gp4u.run_outbox")
-    def run_outbox_task(job_id: int, name: str, args: dict[str, Any]) -> None:
-        _Process.run(settings, lambda ctx: execute_claimed(ctx, job_id, name, args))
+    def run_outbox_task(job_id: int, claimed_at: str, name: str, args: dict[str, Any]) -> None:
+        claimed = datetime.fromisoformat(claimed_at)
+        _Process.run(settings, lambda ctx: execute_claimed(ctx, job_id, claimed, name, args))
 
     @app.task(name="gp4u.relay_outbox")
     def relay_outbox_task() -> int:
-        async def relay(ctx: JobContext) -> list[tuple[int, str, dict[str, Any]]]:
+        async def relay(ctx: JobContext) -> list[tuple[int, str, str, dict[str, Any]]]:
             async with unit_of_work(ctx.sessions) as session:
-                rows = await outbox.claim_due(session, ctx.clock.now(), limit=100)
-                return [(r.id, r.job, dict(r.args)) for r in rows]
+                now = ctx.clock.now()
+                rows = await outbox.claim_due(session, now, limit=100)
+                return [(r.id, now.isoformat(), r.job, dict(r.args)) for r in rows]
 
-        claimed: list[tuple[int, str, dict[str, Any]]] = _Process.run(settings, relay)
-        for job_id, name, args in claimed:
-            run_outbox_task.delay(job_id, name, args)
+        claimed: list[tuple[int, str, str, dict[str, Any]]] = _Process.run(settings, relay)
+        for job_id, at, name, args in claimed:
+            run_outbox_task.delay(job_id, at, name, args)
         return len(claimed)
 
     return app

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from gp4u.db.engine import unit_of_work
@@ -64,10 +65,11 @@ class InProcessRunner:
         while True:
             try:
                 async with unit_of_work(self.ctx.sessions) as session:
-                    claimed = await outbox.claim_due(session, self.ctx.clock.now())
+                    now = self.ctx.clock.now()
+                    claimed = await outbox.claim_due(session, now)
                     work = [(row.id, row.job, dict(row.args)) for row in claimed]
                 for job_id, job, args in work:
-                    self._spawn(self._run_claimed(job_id, job, args), f"outbox-{job_id}")
+                    self._spawn(execute_claimed(self.ctx, job_id, now, job, args), f"job-{job_id}")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database may be briefly unavailable
@@ -76,11 +78,10 @@ class InProcessRunner:
                 await asyncio.wait_for(self._kick.wait(), self.poll_seconds)
             self._kick.clear()
 
-    async def _run_claimed(self, job_id: int, job: str, args: dict[str, Any]) -> None:
-        await execute_claimed(self.ctx, job_id, job, args)
 
-
-async def execute_claimed(ctx: JobContext, job_id: int, job: str, args: dict[str, Any]) -> str:
+async def execute_claimed(
+    ctx: JobContext, job_id: int, claimed_at: datetime, job: str, args: dict[str, Any]
+) -> str:
     """Run one claimed outbox job and settle it (done, retry later, or failed)."""
     error = None
     try:
@@ -90,4 +91,4 @@ async def execute_claimed(ctx: JobContext, job_id: int, job: str, args: dict[str
     except Exception as exc:
         error = repr(exc)
     async with unit_of_work(ctx.sessions) as session:
-        return await outbox.settle(session, job_id, ctx.clock.now(), error)
+        return await outbox.settle(session, job_id, claimed_at, ctx.clock.now(), error)

@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 
 from gp4u.fakes import kit
-from gp4u.fakes.kit import FakeState, RunningFake
+from gp4u.fakes.kit import FakeState, Faults, RunningFake
 from gp4u.fakes.lambda_cloud import create_app
 from gp4u.providers.base import (
+    InstanceNotFound,
     InvalidResponse,
     NoCapacity,
     NotSupported,
@@ -105,6 +107,24 @@ def launch_request(session: str, deployment: str = "dep1", **changes: Any) -> La
         "ssh_public_key": PUBLIC_KEY,
     }
     return LaunchRequest(**(fields | changes))
+
+
+class ArmBefore(httpx.AsyncBaseTransport):
+    """The real network, but arming fake faults just as one request goes out: the adapter's
+    lookups before it are answered normally, that request's answer is not."""
+
+    def __init__(self, state: FakeState, method: str, path: str, faults: dict[str, Any]) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self._state, self._call, self._faults = state, (method, path), faults
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if (request.method, request.url.path) == self._call:
+            for name, value in self._faults.items():
+                setattr(self._state.faults, name, value)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 def calls(fake: RunningFake, method: str, path: str) -> int:
@@ -240,9 +260,11 @@ async def test_the_label_is_the_name_and_the_tags_are_key_values(
     ]
 
 
-async def test_launching_twice_with_the_same_tags_returns_the_same_instance(
+async def test_launch_is_idempotent_per_session_tag_whatever_the_client_token(
     fake: RunningFake, lam: LambdaAdapter
 ) -> None:
+    """Lambda has no client tokens: the session tag is the idempotency key, so a second launch
+    for the session returns the live instance already carrying its label."""
     first = await lam.launch(launch_request("s1"))
     second = await lam.launch(launch_request("s1", client_token="another-token"))
     assert second.instance_id == first.instance_id
@@ -343,6 +365,32 @@ async def test_a_lying_create_is_outcome_unknown_and_found_by_tag(
     assert again.instance_id == found.instance_id
 
 
+@pytest.mark.parametrize(
+    "faults",
+    [{"malformed_json": True}, {"missing_fields": ["instance_ids"]}],
+    ids=["malformed-json", "no-instance-id"],
+)
+async def test_an_unreadable_2xx_launch_answer_is_outcome_unknown_and_found_by_tag(
+    fake: RunningFake, faults: dict[str, Any]
+) -> None:
+    """Lambda accepted the launch, so the instance probably exists: never InvalidResponse."""
+    armed = ArmBefore(fake.state, "POST", "/instance-operations/launch", faults)
+    gateway = Gateway(transport=armed)
+    try:
+        lam = LambdaAdapter.create("lambda", gateway, api_key="test-key", base_url=fake.url)
+        with pytest.raises(OutcomeUnknown, match="launch"):
+            await lam.launch(launch_request("s1"))
+        assert calls(fake, "GET", "/instances") == 1  # the lookup before it was read fine
+        assert calls(fake, "POST", "/instance-operations/launch") == 1  # never repeated
+        fake.state.faults = Faults()
+        [found] = await lam.list_tagged("dep1")
+        assert found.tags == Tags("dep1", "s1", "alice")
+        assert (await lam.launch(launch_request("s1"))).instance_id == found.instance_id
+        assert calls(fake, "POST", "/instance-operations/launch") == 1
+    finally:
+        await gateway.aclose()
+
+
 async def test_a_lying_destroy_returns_but_the_instance_keeps_running(
     fake: RunningFake, lam: LambdaAdapter
 ) -> None:
@@ -386,9 +434,16 @@ async def test_the_real_api_prefix_works_and_a_wrong_base_url_is_not_read_as_gon
 ) -> None:
     prefixed = make(base_url=f"{fake.url}/api/v1")
     assert len((await prefixed.list_offers()).offers) == 3
-    wrong = make(base_url=f"{fake.url}/api/v2")
-    with pytest.raises(ProviderRejected):
-        await wrong.status(["1000"])
+    launched = await make().launch(launch_request("s1"))
+    wrong = make(base_url=f"{fake.url}/api/v2")  # 404 {"detail": "Not Found"}, not Lambda's
+    with pytest.raises(ProviderRejected) as raised:
+        await wrong.status([launched.instance_id])
+    assert raised.value.status == 404 and not isinstance(raised.value, InstanceNotFound)
+    with pytest.raises(ProviderRejected) as raised:
+        await wrong.terminate(launched.instance_id)
+    assert raised.value.status == 404 and not isinstance(raised.value, InstanceNotFound)
+    [still] = await make().status([launched.instance_id])
+    assert still.state is InstanceState.BOOTING
 
 
 def test_the_documented_rate_limit_is_the_call_policy() -> None:

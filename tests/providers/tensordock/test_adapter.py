@@ -8,9 +8,13 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 
 from gp4u.fakes import kit
+from gp4u.fakes.kit import FakeState, Faults
 from gp4u.fakes.tensordock import create_app
 from gp4u.providers.base import (
     InvalidResponse,
@@ -20,9 +24,9 @@ from gp4u.providers.base import (
     ProviderAuthError,
     ProviderRejected,
 )
-from gp4u.providers.gateway import Gateway
+from gp4u.providers.gateway import Gateway, ProviderResponse
 from gp4u.providers.interface import Capability, Instance, InstanceState, LaunchRequest, Tags
-from gp4u.providers.tensordock.adapter import NO_KEY, TensorDockAdapter
+from gp4u.providers.tensordock.adapter import NO_KEY, TensorDockAdapter, _gone
 from tests.conftest import PROVIDER_API
 
 LOCATION = json.loads(
@@ -66,6 +70,38 @@ def adapter(
     gateway: Gateway, fake: kit.RunningFake, api_key: str | None = "test-key"
 ) -> TensorDockAdapter:
     return FastAdapter.create("tensordock", gateway, api_key=api_key, base_url=fake.url)
+
+
+class ArmBefore(httpx.AsyncBaseTransport):
+    """The real network, but arming fake faults just as one request goes out: the adapter's
+    lookups before it are answered normally, that request's answer is not."""
+
+    def __init__(self, state: FakeState, method: str, path: str, faults: dict[str, Any]) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self._state, self._call, self._faults = state, (method, path), faults
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if (request.method, request.url.path) == self._call:
+            for name, value in self._faults.items():
+                setattr(self._state.faults, name, value)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+@pytest.fixture(scope="module")
+def proxy() -> Iterator[kit.RunningFake]:
+    """A server that answers every path with an HTML 404 page, as a proxy or a wrong host does."""
+    app = FastAPI()
+    app.state.fake = FakeState()
+
+    @app.api_route("/{path:path}", methods=["GET", "POST", "DELETE"])
+    async def not_found(path: str) -> HTMLResponse:
+        return HTMLResponse(f"<html><body><h1>404 Not Found</h1>/{path}</body></html>", 404)
+
+    with kit.running(app) as running:
+        yield running
 
 
 def request(session: str = "sess1", deployment: str = "dep1", **changes: Any) -> LaunchRequest:
@@ -222,13 +258,15 @@ async def test_an_os_image_is_used_as_the_vm_image(gateway: Gateway, fake: kit.R
     assert (attrs["image"], attrs["cloud_init"]) == ("ubuntu2204", None)
 
 
-async def test_launching_twice_with_the_same_tags_returns_the_same_instance(
+async def test_launch_is_idempotent_per_session_tag_whatever_the_client_token(
     gateway: Gateway, fake: kit.RunningFake
 ) -> None:
+    """TensorDock has no idempotency key: the session tag is, so a second launch for the
+    session returns the live VM already named with its label."""
     td = adapter(gateway, fake)
 
     first = await td.launch(request())
-    second = await td.launch(request())
+    second = await td.launch(request(client_token="another-token"))
 
     assert second.instance_id == first.instance_id
     assert len(fake.state.instances) == 1
@@ -301,6 +339,80 @@ async def test_lying_create_is_outcome_unknown_then_found_by_tag(
     assert found.tags == Tags("dep1", "sess1")
     again = await td.launch(request())
     assert again.instance_id == found.instance_id
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [{"malformed_json": True}, {"missing_fields": ["id"]}],
+    ids=["malformed-json", "no-instance-id"],
+)
+async def test_an_unreadable_2xx_create_answer_is_outcome_unknown_then_found_by_tag(
+    fake: kit.RunningFake, faults: dict[str, Any]
+) -> None:
+    """TensorDock accepted the create, so the VM probably exists: never InvalidResponse."""
+    armed = ArmBefore(fake.state, "POST", "/api/v2/instances", faults)
+    gateway = Gateway(transport=armed)
+    try:
+        td = adapter(gateway, fake)
+        with pytest.raises(OutcomeUnknown, match="create"):
+            await td.launch(request())
+        methods = [r["method"] for r in fake.state.requests]
+        assert methods == ["GET", "POST"]  # the lookup was read fine; the create never repeated
+        fake.state.faults = Faults()
+        [found] = await td.list_tagged("dep1")
+        assert found.tags == Tags("dep1", "sess1")
+        assert (await td.launch(request())).instance_id == found.instance_id
+        assert len(fake.state.instances) == 1
+    finally:
+        await gateway.aclose()
+
+
+async def test_a_404_that_is_not_tensordocks_is_not_gone(
+    gateway: Gateway, fake: kit.RunningFake, proxy: kit.RunningFake
+) -> None:
+    """A wrong base URL or a proxy's page must not make a live VM look terminated, nor a
+    terminate look done: only TensorDock's own JSON:API not-found answer means gone."""
+    launched = await adapter(gateway, fake).launch(request())
+    elsewhere = [
+        FastAdapter.create("td", gateway, api_key="test-key", base_url=f"{fake.url}/v1"),
+        FastAdapter.create("td", gateway, api_key="test-key", base_url=proxy.url),
+    ]
+    fake.state.faults.fail_all, fake.state.faults.fail_status = True, 404
+    fake.state.faults.paths = ["/api/v2/instances/"]  # the fake's generic, non-JSON:API 404
+    for td in [*elsewhere, adapter(gateway, fake)]:
+        with pytest.raises(ProviderRejected) as raised:
+            await td.status([launched.instance_id])
+        assert raised.value.status == 404
+        with pytest.raises(ProviderRejected) as raised:
+            await td.terminate(launched.instance_id)
+        assert raised.value.status == 404
+
+    fake.state.faults = Faults()
+    [live] = await adapter(gateway, fake).status([launched.instance_id])
+    assert live.state is not InstanceState.TERMINATED
+    assert fake.state.instances[launched.instance_id].terminated is None
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "gone"),
+    [
+        (404, b'{"errors": [{"status": "404", "title": "Not Found", "detail": "x"}]}', True),
+        (410, b'{"errors": [{"status": "410", "title": "Gone"}]}', True),
+        (400, b'{"errors": [{"status": "400", "detail": "Instance not found"}]}', True),
+        (400, b'{"errors": [{"status": "400", "detail": "Minimum storage is 100GB"}]}', False),
+        (400, b"instance not found", False),
+        (404, b"<html><h1>404 Not Found</h1></html>", False),
+        (404, b'{"detail": "Not Found"}', False),
+        (404, b'{"message": "Not Found"}', False),
+        (404, b'{"errors": []}', False),
+        (404, b"", False),
+    ],
+)
+def test_only_tensordocks_own_not_found_answer_means_gone(
+    status: int, body: bytes, gone: bool
+) -> None:
+    answer = ProviderResponse("tensordock", "GET", "/api/v2/instances/x", status, {}, body)
+    assert _gone(answer) is gone
 
 
 async def test_lying_destroy_returns_but_the_instance_keeps_running(

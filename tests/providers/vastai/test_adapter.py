@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
 
 from gp4u.fakes import kit
 from gp4u.fakes.kit import FakeState, Faults, RunningFake
@@ -69,6 +70,38 @@ async def gateway() -> AsyncIterator[Gateway]:
 @pytest.fixture
 def vast(gateway: Gateway, fake: RunningFake, state: FakeState) -> VastaiAdapter:
     return FastVastai.create("vastai", gateway, api_key="test-key", base_url=fake.url)
+
+
+class ArmBefore(httpx.AsyncBaseTransport):
+    """The real network, but arming fake faults just as one request goes out: the adapter's
+    lookups before it are answered normally, that request's answer is not."""
+
+    def __init__(self, state: FakeState, method: str, path: str, faults: dict[str, Any]) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self._state, self._call, self._faults = state, (method, path), faults
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if (request.method, request.url.path) == self._call:
+            for name, value in self._faults.items():
+                setattr(self._state.faults, name, value)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+@pytest.fixture(scope="module")
+def proxy() -> Iterator[RunningFake]:
+    """A server that answers every path with a plain-text 404, as a proxy or a wrong host does."""
+    app = FastAPI()
+    app.state.fake = FakeState()
+
+    @app.api_route("/{path:path}", methods=["GET", "PUT", "POST", "DELETE"])
+    async def not_found(path: str) -> PlainTextResponse:
+        return PlainTextResponse(f"404 page not found: /{path}", 404)
+
+    with kit.running(app) as running:
+        yield running
 
 
 def request(offer_ref: str, session: str = "s1", **changes: Any) -> LaunchRequest:
@@ -230,12 +263,14 @@ async def test_launch_boot_run_terminate(vast: VastaiAdapter, state: FakeState) 
     assert calls(state, "DELETE", f"/api/v0/instances/{launched.instance_id}/") == 2
 
 
-async def test_launching_twice_with_the_same_tags_rents_once(
-    vast: VastaiAdapter, state: FakeState
-) -> None:
+async def test_launch_is_idempotent_per_session_tag(vast: VastaiAdapter, state: FakeState) -> None:
+    """Vast has no idempotency key: the session tag is, so a second launch for the session
+    (whatever its client token, even for another offer) returns the live instance already
+    labelled with it, and rents nothing."""
     ask = first_ask(state)
     first = await vast.launch(request(ask))
-    second = await vast.launch(request(str(state.offers[1]["id"])))  # same tags, another offer
+    again = dataclasses.replace(request(str(state.offers[1]["id"])), client_token="another-token")
+    second = await vast.launch(again)
     assert second.instance_id == first.instance_id
     assert calls(state, "PUT", f"/api/v0/asks/{ask}/") == 1 and len(state.instances) == 1
     await vast.terminate(first.instance_id)
@@ -281,6 +316,61 @@ async def test_lying_create_is_outcome_unknown_then_found_by_tag(
     (found,) = await vast.list_tagged("dep1")
     assert found.tags == Tags("dep1", "lost")
     assert (await vast.launch(request(ask, "lost"))).instance_id == found.instance_id
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [{"malformed_json": True}, {"missing_fields": ["new_contract"]}],
+    ids=["malformed-json", "no-instance-id"],
+)
+async def test_an_unreadable_2xx_create_answer_is_outcome_unknown_then_found_by_tag(
+    fake: RunningFake, state: FakeState, faults: dict[str, Any]
+) -> None:
+    """Vast rented the ask, so the instance probably exists: never InvalidResponse."""
+    ask = first_ask(state)
+    gateway = Gateway(transport=ArmBefore(state, "PUT", f"/api/v0/asks/{ask}/", faults))
+    try:
+        vast = FastVastai.create("vastai", gateway, api_key="test-key", base_url=fake.url)
+        with pytest.raises(OutcomeUnknown, match="create"):
+            await vast.launch(request(ask, "lost"))
+        assert calls(state, "GET", INSTANCES) == 1  # the lookup before it was read fine
+        assert calls(state, "PUT", f"/api/v0/asks/{ask}/") == 1  # never repeated blindly
+        state.faults = Faults()
+        (found,) = await vast.list_tagged("dep1")
+        assert found.tags == Tags("dep1", "lost")
+        assert (await vast.launch(request(ask, "lost"))).instance_id == found.instance_id
+        assert len(state.instances) == 1
+    finally:
+        await gateway.aclose()
+
+
+async def test_a_404_that_is_not_vasts_is_not_gone(
+    gateway: Gateway, fake: RunningFake, proxy: RunningFake, vast: VastaiAdapter, state: FakeState
+) -> None:
+    """A wrong base URL or a proxy's page must not make a live instance look terminated, nor a
+    destroy look done: only Vast's own not-found answer means gone."""
+    launched = await vast.launch(request(first_ask(state)))
+    path = f"/api/v0/instances/{launched.instance_id}/"
+    elsewhere = [
+        FastVastai.create("vastai", gateway, api_key="test-key", base_url=f"{fake.url}/v1"),
+        FastVastai.create("vastai", gateway, api_key="test-key", base_url=proxy.url),
+    ]
+    state.faults.fail_all, state.faults.fail_status, state.faults.paths = True, 404, [path]
+    for adapter in [*elsewhere, vast]:  # FastAPI's {"detail": …}, plain text, a bare "error"
+        with pytest.raises(ProviderRejected) as raised:
+            await adapter.status([launched.instance_id])
+        assert raised.value.status == 404
+        with pytest.raises(ProviderRejected) as raised:
+            await adapter.terminate(launched.instance_id)
+        assert raised.value.status == 404
+
+    state.faults = Faults()
+    (live,) = await vast.status([launched.instance_id])
+    assert live.state is not InstanceState.TERMINATED
+    assert state.instances[launched.instance_id].terminated is None
+    (never,) = await vast.status(["987654"])  # Vast's own 404 envelope: gone
+    assert never.state is InstanceState.TERMINATED
+    await vast.terminate("987654")
 
 
 async def test_lying_destroy_leaves_it_running(vast: VastaiAdapter, state: FakeState) -> None:

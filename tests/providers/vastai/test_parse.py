@@ -313,3 +313,23 @@ def test_documented_destroy_errors() -> None:
     assert isinstance(refusal("vastai", "GET x", 404, revoked), ProviderAuthError)
     assert type(refusal("vastai", "GET x", 400, answers["400"])) is ProviderRejected
     assert type(refusal("vastai", "GET x", 403, {"error": "forbidden"})) is ProviderAuthError
+
+
+@pytest.mark.parametrize(
+    ("body", "missing"),
+    [
+        ({"success": False, "error": "not_found", "msg": "Instance not found"}, True),
+        ({"success": False, "error": "no_such_instance"}, True),
+        ({"instances": None}, True),
+        ("<html><body><h1>404 Not Found</h1></body></html>", False),  # a proxy's page
+        ("404 page not found", False),
+        ({"detail": "Not Found"}, False),  # a framework's answer to a path it does not serve
+        ({"error": "internal_error"}, False),  # no `success: false`: not Vast's envelope
+        ({"success": False, "msg": "Instance not found"}, True),
+        ({"success": False}, False),  # no words at all
+        ({"success": True, "msg": "Instance destroyed successfully"}, False),
+        (None, False),
+    ],
+)
+def test_only_vasts_own_404_answer_is_missing(body: Any, missing: bool) -> None:
+    assert is_missing(404, body) is missing

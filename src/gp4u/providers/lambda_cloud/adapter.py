@@ -97,17 +97,15 @@ class LambdaAdapter(ProviderAdapter):
         if existing is not None:
             return existing
         body = launch_body(request, await self._ssh_key_name(request.ssh_public_key))
-        try:
-            answer = await self._call("POST", "/instance-operations/launch", json=body)
-        except InstanceNotFound as exc:  # an unknown type, region or SSH key: not an instance
-            raise ProviderRejected(self.name, exc.message, exc.status) from exc
-        data = unwrap(answer, self.name, "launch")
-        ids = data.get("instance_ids") if isinstance(data, dict) else None
-        if not isinstance(ids, list) or not ids or not isinstance(ids[0], str):
-            raise InvalidResponse(self.name, "launch: no instance id in the answer")
+        response = await self.client.request("POST", "/instance-operations/launch", json=body)
+        if not response.ok:
+            error = self._error(response)
+            if isinstance(error, InstanceNotFound):  # an unknown type, region or SSH key
+                raise ProviderRejected(self.name, error.message, error.status)
+            raise error
         return Instance(
             provider=self.name,
-            instance_id=ids[0],
+            instance_id=self._launched_id(response),
             state=InstanceState.BOOTING,
             provider_status="booting",
             tags=request.tags,
@@ -178,6 +176,22 @@ class LambdaAdapter(ProviderAdapter):
         if code == NOT_FOUND_ERROR:  # by code only: a wrong base URL 404s too
             return InstanceNotFound(self.name, detail, response.status)
         return ProviderRejected(self.name, detail, response.status)
+
+    def _launched_id(self, response: ProviderResponse) -> str:
+        """The id in a 2xx launch answer. An unreadable answer is `OutcomeUnknown`, never
+        `InvalidResponse`: Lambda accepted the launch, so the instance probably exists and the
+        caller reconciles by tag."""
+        where = f"{response.method} {response.path}"
+        try:
+            data = unwrap(response.json(), self.name, "launch")
+        except InvalidResponse as exc:
+            raise OutcomeUnknown(
+                self.name, f"{where}: unreadable answer to a launch ({exc.message})"
+            ) from exc
+        ids = data.get("instance_ids") if isinstance(data, dict) else None
+        if not isinstance(ids, list) or not ids or not isinstance(ids[0], str) or not ids[0]:
+            raise OutcomeUnknown(self.name, f"{where}: launch answered without an instance id")
+        return ids[0]
 
     async def _one(self, instance_id: str) -> Instance:
         try:

@@ -33,6 +33,7 @@ from gp4u.providers.interface import (
 )
 
 OFFER_REF = "local-machine"
+_PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
 
 
 def detect_gpus() -> tuple[str, int, float | None]:
@@ -106,7 +107,8 @@ class LocalAdapter(ProviderAdapter):
         command += ["--instance-dir", str(folder)]
         if request.startup_command:
             command += ["--command", request.startup_command]
-        env = {**os.environ, **request.env}
+        # Never the server's own environment: it holds credentials and database URLs.
+        env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ} | dict(request.env)
         process = subprocess.Popen(  # noqa: ASYNC220 - returns at once, never waits
             command,
             env=env,
@@ -123,6 +125,10 @@ class LocalAdapter(ProviderAdapter):
             "created_at": datetime.now(UTC).isoformat(),
         }
         (folder / "instance.json").write_bytes(orjson.dumps(record))
+        for _ in range(100):  # until the child has exec'd (before that /proc shows our cmdline)
+            if self._alive(record) or process.poll() is not None:
+                break
+            await asyncio.sleep(0.02)
         return self._instance(record)
 
     async def status(self, instance_ids: Sequence[str]) -> list[Instance]:

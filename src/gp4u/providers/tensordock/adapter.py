@@ -16,6 +16,7 @@ from urllib.parse import quote
 from gp4u.providers.base import (
     InvalidResponse,
     NoCapacity,
+    OutcomeUnknown,
     ParseReport,
     ProviderAuthError,
     ProviderError,
@@ -70,11 +71,26 @@ def _error_detail(response: ProviderResponse) -> str:
     return " ".join(text.split())[:200]
 
 
+def _jsonapi_errors(response: ProviderResponse) -> list[dict[str, Any]]:
+    """The error objects of a JSON:API error body (`{"errors": [{status, title, detail}]}`),
+    TensorDock's own error shape; empty for any other body."""
+    try:
+        body = response.json()
+    except InvalidResponse:
+        return []
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+
+
 def _gone(response: ProviderResponse) -> bool:
-    """The provider does not know the instance (any more)."""
-    if response.status in (404, 410):
-        return True
-    return response.status == 400 and bool(_NOT_FOUND.search(_error_detail(response)))
+    """TensorDock itself says it does not know the instance (any more): a 404 or 410 carrying
+    its JSON:API `errors`, or a 400 whose JSON:API errors say "not found". Any other 404 (an
+    HTML or plain-text page, a framework's `{"detail": "Not Found"}`) comes from a wrong base
+    URL or a proxy and proves nothing: read as gone, every instance would look terminated and
+    every terminate successful."""
+    if response.status not in (400, 404, 410) or not _jsonapi_errors(response):
+        return False
+    return response.status != 400 or bool(_NOT_FOUND.search(_error_detail(response)))
 
 
 def _cloud_init(request: LaunchRequest) -> dict[str, Any] | None:
@@ -153,9 +169,17 @@ class TensorDockAdapter(ProviderAdapter):
         )
         if not response.ok:
             raise self._create_error(response)
-        instance = parse_instance(response.json(), self.name)
+        # A 2xx means TensorDock accepted the create: an unreadable answer leaves a VM that
+        # probably exists, so it is OutcomeUnknown (the caller reconciles by tag).
+        where = f"{response.method} {response.path}"
+        try:
+            instance = parse_instance(response.json(), self.name)
+        except InvalidResponse as exc:
+            raise OutcomeUnknown(
+                self.name, f"{where}: unreadable answer to a create ({exc.message})"
+            ) from exc
         if instance is None:
-            raise InvalidResponse(self.name, "create answered without an instance id")
+            raise OutcomeUnknown(self.name, f"{where}: create answered without an instance id")
         if not instance.provider_status:
             instance.state = InstanceState.PENDING
         instance.tags = instance.tags or request.tags

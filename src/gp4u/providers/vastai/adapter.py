@@ -131,8 +131,10 @@ class VastaiAdapter(ProviderAdapter):
         ]
 
     async def terminate(self, instance_id: str) -> None:
-        """Destroy; an id Vast does not know (404, or `success: false` for an instance that
-        show confirms is gone) is already terminated."""
+        """Destroy; an id Vast does not know (a 404 in Vast's own error envelope, or
+        `success: false` for an instance that show confirms is gone) is already terminated. A
+        404 in anyone else's words (a wrong base URL, a proxy's page) is `ProviderRejected`, so
+        the caller keeps trying rather than forgetting a billed instance."""
         self._require(Capability.LAUNCH)
         if _vast_id(instance_id) is None:
             return
@@ -208,6 +210,8 @@ class VastaiAdapter(ProviderAdapter):
             )
 
     async def _show(self, instance_id: str) -> Instance:
+        """The instance; gone only when Vast says so (`{"instances": null}`, or a 404 in its
+        own error envelope). Any other 404 is `ProviderRejected`, never TERMINATED."""
         if _vast_id(instance_id) is None:
             return self._gone(instance_id)
         response = await self.client.request("GET", INSTANCE.format(id=instance_id))

@@ -297,8 +297,17 @@ def is_auth_error(status: int, body: Any) -> bool:
 
 
 def is_missing(status: int, body: Any) -> bool:
-    """A 404 that says the thing is not there (not an authentication failure in disguise)."""
-    return status == 404 and not is_auth_error(status, body)
+    """A 404 in which Vast itself says the thing is not there: its error envelope
+    (`{"success": false, "error": "not_found", "msg": ...}`, not an authentication failure
+    in disguise) or a show answer for a destroyed instance (`{"instances": null}`). Any other
+    404 (an HTML or plain-text page, a framework's `{"detail": "Not Found"}`) comes from a wrong
+    base URL or a proxy and says nothing about the instance."""
+    if status != 404 or not isinstance(body, Mapping) or is_auth_error(status, body):
+        return False
+    if "instances" in body and not body["instances"]:
+        return True
+    code, message = error_words(body)
+    return body.get("success") is False and bool(code or message)
 
 
 def refusal(
