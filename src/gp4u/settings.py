@@ -115,6 +115,16 @@ class Settings(BaseSettings):
         172800.0, gt=0, description="Catalog offers not confirmed for this long drop out."
     )
 
+    gscore_performance_weight: float = Field(
+        0.5, ge=0, description="G-Score weight of performance per dollar."
+    )
+    gscore_reliability_weight: float = Field(
+        0.3, ge=0, description="G-Score weight of reliability."
+    )
+    gscore_efficiency_weight: float = Field(
+        0.2, ge=0, description="G-Score weight of VRAM and bandwidth per dollar."
+    )
+
     @model_validator(mode="after")
     def _coherent(self) -> Settings:
         if self.search_default_limit > self.search_max_limit:
@@ -124,6 +134,15 @@ class Settings(BaseSettings):
         ):
             raise ValueError(
                 "GP4U_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        weights = (
+            self.gscore_performance_weight
+            + self.gscore_reliability_weight
+            + self.gscore_efficiency_weight
+        )
+        if abs(weights - 1.0) > 1e-9:
+            raise ValueError(
+                f"the three GP4U_GSCORE_*_WEIGHT settings must sum to 1, not {weights:g}"
             )
         if self.jobs_backend == "celery" and not self.redis_url:
             raise ValueError("GP4U_JOBS_BACKEND=celery needs GP4U_REDIS_URL (the Celery broker)")

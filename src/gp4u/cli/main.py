@@ -546,6 +546,112 @@ def savings(
     )
 
 
+@main.command()
+@click.argument("offer_ids", nargs=-1, type=int, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@api_option
+@handle_errors
+def compare(offer_ids: tuple[int, ...], as_json: bool, api_url: str | None) -> None:
+    """2-4 offers side by side: price, specs, value metrics and G-Score."""
+    from gp4u.cli import output
+    from gp4u.cli.market import open_market
+
+    data = open_market(_settings(), api_url).compare(list(offer_ids))
+    if as_json:
+        output.print_json(data)
+        return
+    items = data["items"]
+    rows: list[tuple[str, ...]] = [
+        ("offer", *(str(i["offer"]["id"]) for i in items)),
+        ("provider", *(i["offer"]["provider"] for i in items)),
+        ("GPU", *(f"{i['offer']['gpu_count']}× {output.gpu_label(i['offer'])}" for i in items)),
+        ("region", *(str(i["offer"]["region"]) for i in items)),
+        ("$/hour", *(output.money(i["offer"]["price_per_hour"]) for i in items)),
+        ("$/GPU-hour", *(output.money(i["offer"]["price_per_gpu_hour"]) for i in items)),
+        ("$/PFLOP-hour", *(output.money(i["value"]["usd_per_pflop_hour"]) for i in items)),
+        ("$/GB-VRAM-hour", *(output.money(i["value"]["usd_per_gb_vram_hour"]) for i in items)),
+        (
+            "$/M tokens (8B inference)",
+            *(output.money(i["value"]["usd_per_mtok_inference"]) for i in items),
+        ),
+        (
+            "$/M tokens (8B fine-tune)",
+            *(output.money(i["value"]["usd_per_mtok_finetune"]) for i in items),
+        ),
+        ("reliability", *(str(i["offer"]["reliability"]) for i in items)),
+        ("G-Score", *(f"{i['g_score']:.1f}" for i in items)),
+    ]
+    output.print_table(None, [("", "left")] + [("", "right")] * len(items), rows)
+    click.echo(
+        f"cheapest: offer {data['cheapest_offer_id']}; best value (G-Score): "
+        f"offer {data['best_value_offer_id']}"
+    )
+
+
+@main.command(epilog=EPILOG_QUERY)
+@click.argument("query", nargs=-1)
+@click.option(
+    "--weights",
+    help="What matters, e.g. price:0.5,performance:0.3,reliability:0.2 (criteria: price, "
+    "performance, vram, reliability, availability, region).",
+)
+@click.option("--regions", help="Preferred regions or countries, comma-separated.")
+@click.option("--limit", type=int, default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@api_option
+@handle_errors
+def recommend(
+    query: tuple[str, ...],
+    weights: str | None,
+    regions: str | None,
+    limit: int,
+    as_json: bool,
+    api_url: str | None,
+) -> None:
+    """The best offers for a job, ranked by TOPSIS; QUERY terms are hard constraints."""
+    from gp4u.cli import output
+    from gp4u.cli.market import open_market
+
+    params = {"q": " ".join(query) or None, "weights": weights, "regions": regions, "limit": limit}
+    data = open_market(_settings(), api_url).recommend(params)
+    if as_json:
+        output.print_json(data)
+        return
+    output.print_table(
+        None,
+        [
+            ("#", "right"),
+            ("SCORE", "right"),
+            ("ID", "right"),
+            ("PROVIDER", "left"),
+            ("GPU", "left"),
+            ("N", "right"),
+            ("$/HOUR", "right"),
+            ("WHY", "left"),
+        ],
+        [
+            (
+                i["rank"],
+                f"{i['score']:.3f}",
+                i["offer"]["id"],
+                i["offer"]["provider"],
+                output.gpu_label(i["offer"]),
+                i["offer"]["gpu_count"],
+                output.money(i["offer"]["price_per_hour"]),
+                "+"
+                + ", +".join(e["criterion"] for e in i["helped_by"])
+                + (
+                    "; -" + ", -".join(e["criterion"] for e in i["held_back_by"])
+                    if i["held_back_by"]
+                    else ""
+                ),
+            )
+            for i in data["items"]
+        ],
+        caption=f"{data['considered']} offers met the constraints",
+    )
+
+
 @main.group()
 def catalog() -> None:
     """Public price catalogs (SkyPilot vms.csv, gpuhunt CSV)."""

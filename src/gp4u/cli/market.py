@@ -37,6 +37,8 @@ class Market(Protocol):
     def providers(self) -> Any: ...
     def arbitrage(self, params: dict[str, Any]) -> Any: ...
     def savings(self, params: dict[str, Any]) -> Any: ...
+    def compare(self, ids: list[int]) -> Any: ...
+    def recommend(self, params: dict[str, Any]) -> Any: ...
 
 
 class RemoteError(AppError):
@@ -86,6 +88,12 @@ class RemoteMarket:
 
     def savings(self, params: dict[str, Any]) -> Any:
         return self._get("/api/v1/arbitrage/savings", params)
+
+    def compare(self, ids: list[int]) -> Any:
+        return self._get("/api/v1/offers/compare", {"ids": ",".join(map(str, ids))})
+
+    def recommend(self, params: dict[str, Any]) -> Any:
+        return self._get("/api/v1/recommendations", params)
 
 
 def _sqlite_path(settings: Settings) -> Path | None:
@@ -228,6 +236,16 @@ class EmbeddedMarket:
 
     def savings(self, params: dict[str, Any]) -> Any:
         return self._run(lambda s: _savings(s, params))
+
+    def compare(self, ids: list[int]) -> Any:
+        from gp4u.pricing import service
+
+        return self._run(lambda s: service.compare(s, None, self.settings, ids))
+
+    def recommend(self, params: dict[str, Any]) -> Any:
+        from gp4u.pricing import service
+
+        return self._run(lambda s: service.recommendations(s, None, **params))
 
 
 def _arbitrage(session: AsyncSession, params: dict[str, Any]) -> Any:

@@ -108,6 +108,11 @@ class MarketSearch:
         return self.index is not None
 
 
+async def offers_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Offers as the API shows them, in the order of `ids` (missing ids are left out)."""
+    return [present_offer(row) for row in await repo.offers_by_ids(session, list(ids))]
+
+
 async def snapshot_index(session: AsyncSession, market: MarketSearch | None) -> MarketIndex:
     """The market as an index: the process's own when it is current, else one built now from
     the database (the CLI, or a server still building its index)."""

@@ -1,4 +1,5 @@
-"""Pricing API: arbitrage opportunities and the savings calculator."""
+"""Pricing API: arbitrage opportunities, the savings calculator, offer comparison and
+recommendations."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
+from gp4u.kit.errors import InvalidQuery
 from gp4u.pricing import service
-from gp4u.pricing.schemas import OpportunitiesOut, SavingsOut
-from gp4u.web.deps import MarketDep, SessionDep
+from gp4u.pricing.schemas import CompareOut, OpportunitiesOut, RecommendationsOut, SavingsOut
+from gp4u.web.deps import MarketDep, SessionDep, SettingsDep
 from gp4u.web.errors import ERROR_RESPONSES
 from gp4u.web.responses import FastJSON
 
@@ -89,5 +91,59 @@ async def savings(
             spot=spot,
             provider=provider,
             q=q,
+        )
+    )
+
+
+@router.get(
+    "/offers/compare",
+    response_model=CompareOut,
+    responses=ERROR_RESPONSES,
+    summary="2-4 offers side by side: specs, price, value metrics, G-Score",
+    description="Value metrics per GPU-hour ($/GPU-hour, $/dense-BF16-PFLOP-hour, $/GB-VRAM-hour, "
+    "estimated $/million tokens for 8B-parameter inference and full fine-tuning; formulas in "
+    "docs/decisions.md) and the G-Score (0-100: performance and efficiency per dollar against the "
+    "current market, and reliability; weights are settings).",
+)
+async def compare(
+    session: SessionDep,
+    market: MarketDep,
+    settings: SettingsDep,
+    ids: str = Query(description="Comma-separated offer ids, 2 to 4."),
+) -> FastJSON:
+    try:
+        wanted = [int(i) for i in ids.split(",") if i.strip()]
+    except ValueError:
+        raise InvalidQuery("ids must be comma-separated integers", field="ids") from None
+    return FastJSON(await service.compare(session, market, settings, wanted))
+
+
+@router.get(
+    "/recommendations",
+    response_model=RecommendationsOut,
+    responses=ERROR_RESPONSES,
+    summary="The best offers for a job, ranked by TOPSIS with your weights, each explained",
+    description="`q` (the query language) sets hard constraints; `weights` says how much each "
+    "criterion matters: price (cost), performance (instance dense BF16 TFLOPS), vram (instance "
+    "GB), reliability, availability, region (1 in one of `regions`). Each result names the "
+    "criteria that helped and held it back most.",
+)
+async def recommendations(
+    session: SessionDep,
+    market: MarketDep,
+    q: str | None = Query(None, description="Hard constraints in the query language."),
+    weights: str | None = Query(
+        None,
+        description="e.g. `price:0.5,performance:0.3,reliability:0.2` (default: price 0.35, "
+        "performance 0.25, vram 0.15, reliability 0.15, availability 0.05, region 0.05).",
+    ),
+    regions: str | None = Query(
+        None, description="Preferred regions or countries, comma-separated."
+    ),
+    limit: int = Query(20, description="Results, 1-200."),
+) -> FastJSON:
+    return FastJSON(
+        await service.recommendations(
+            session, market, q=q, weights=weights, regions=regions, limit=limit
         )
     )

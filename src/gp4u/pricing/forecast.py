@@ -18,6 +18,7 @@ the forecast still starts one step after the last timestamp given.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,10 +28,10 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd  # type: ignore[import-untyped]
-from scipy import stats  # type: ignore[import-untyped]
-from statsmodels.tools.sm_exceptions import ConvergenceWarning  # type: ignore[import-untyped]
-from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # type: ignore[import-untyped]
+import pandas as pd
+from scipy import stats
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 FloatArray = npt.NDArray[np.float64]
 Values = Sequence[float | None] | FloatArray
@@ -39,13 +40,14 @@ Direction = Literal["rising", "falling", "flat"]
 
 SECONDS_PER_DAY = 86_400
 MIN_ETS_POINTS = 16
-"""Fewer observed points than this: the naive fallback (ETS would fit 5 numbers to noise)."""
+"""Fewer points than this: the naive fallback (too few to estimate smoothing parameters)."""
 MAX_SEASONAL_PERIOD = 96
 """Daily seasonality is modelled up to 96 steps a day (15-minute data); resample finer data."""
 FLAT_PCT_PER_DAY = 0.2
 """A trend slower than 0.2 % of the price per day (about 6 % a month) is "flat"."""
 TREND_CI_LEVEL = 0.9
 MAX_TREND_POINTS = 1000
+"""Theil–Sen is quadratic: longer series are thinned to every k-th price for the trend."""
 DEFAULT_ORIGINS = 7
 
 
@@ -212,7 +214,7 @@ def _check(
 ) -> None:
     if len(times) != len(values):
         raise ValueError(f"{len(times)} timestamps but {len(values)} values")
-    if not times:
+    if len(times) == 0:
         raise ValueError("empty price series")
     if horizon_steps < 1 or step_seconds <= 0:
         raise ValueError("horizon_steps and step_seconds must be positive")
@@ -266,7 +268,7 @@ def _try_ets(
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", RuntimeWarning)
             fitted = ETSModel(
-                pd.Series(logs),  # statsmodels 0.15 needs an index for get_prediction
+                pd.Series(logs),  # with a bare ndarray, get_prediction fails in 0.15
                 error="add",
                 trend="add",
                 damped_trend=True,
@@ -281,7 +283,7 @@ def _try_ets(
     mean, lower, upper = (
         np.asarray(table[col], dtype=np.float64) for col in ("mean", "pi_lower", "pi_upper")
     )
-    if not (np.isfinite(lower).all() and np.isfinite(upper).all() and mean.size == steps):
+    if mean.size != steps or not np.isfinite([mean, lower, upper]).all():
         return None
     return _Path(mean=mean, lower=lower, upper=upper, model=model)
 
@@ -323,8 +325,8 @@ def _metrics(
 
 
 def _thin(values: FloatArray) -> FloatArray:
-    """Every k-th value so at most `MAX_TREND_POINTS` remain (Theil–Sen is quadratic)."""
-    return values[:: -(-values.size // MAX_TREND_POINTS) or 1]
+    """Every k-th value, so that at most `MAX_TREND_POINTS` remain."""
+    return values[:: max(1, math.ceil(values.size / MAX_TREND_POINTS))]
 
 
 def _z(level: float) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -63,3 +65,47 @@ class SavingsOut(BaseModel):
     savings_vs_median: Saved
     provider: Cost | None
     savings_vs_provider: Saved | None
+
+
+class ValueOut(BaseModel):
+    usd_per_gpu_hour: float | None
+    usd_per_pflop_hour: float | None = Field(description="Per dense PFLOP-hour (see precision).")
+    flops_precision: str | None = Field(description="bf16, fp16 or fp32: which figure was used.")
+    usd_per_gb_vram_hour: float | None
+    usd_per_mtok_inference: float | None = Field(description="8B-parameter model, BF16 decode.")
+    usd_per_mtok_finetune: float | None = Field(
+        description="8B full fine-tune; null if it won't fit."
+    )
+
+
+class Compared(BaseModel):
+    offer: dict[str, Any]
+    value: ValueOut
+    g_score: float = Field(description="0-100, computed the same way for every provider.")
+
+
+class CompareOut(BaseModel):
+    items: list[Compared]
+    cheapest_offer_id: int
+    best_value_offer_id: int = Field(description="The highest G-Score.")
+
+
+class Effect(BaseModel):
+    criterion: str
+    share: float = Field(description="Its part of the offer's total distance from the ideals.")
+
+
+class Recommendation(BaseModel):
+    rank: int
+    score: float = Field(description="TOPSIS closeness to the ideal, 0-1.")
+    offer: dict[str, Any]
+    criteria: dict[str, float]
+    helped_by: list[Effect]
+    held_back_by: list[Effect]
+
+
+class RecommendationsOut(BaseModel):
+    items: list[Recommendation]
+    considered: int = Field(description="Offers that met the hard constraints.")
+    weights: dict[str, float]
+    regions: list[str]

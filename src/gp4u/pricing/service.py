@@ -1,18 +1,33 @@
-"""Pricing services: arbitrage opportunities and the savings calculator over the current market
-(the process's search index, or one built from the database when there is none)."""
+"""Pricing services over the current market (the process's search index, or one built from the
+database when there is none): arbitrage opportunities, the savings calculator, side-by-side
+comparison with value metrics and G-Score, and recommendations."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.kit.errors import InvalidQuery, NotFound
-from gp4u.kit.money import micros_to_usd
+from gp4u.kit.money import micros_to_usd, usd_to_micros
+from gp4u.offers.index import MarketIndex
 from gp4u.offers.query import build_query
-from gp4u.offers.service import MarketSearch, snapshot_index
-from gp4u.pricing import arbitrage
+from gp4u.offers.service import MarketSearch, offers_by_ids, snapshot_index
+from gp4u.pricing import arbitrage, ranking
 from gp4u.pricing.arbitrage import ArbitrageQuery, SavingsQuery, Sort
+from gp4u.pricing.ranking import parse_weights
+from gp4u.pricing.value import (
+    GScoreWeights,
+    MarketReference,
+    OfferArrays,
+    coded_spec_columns,
+    g_score,
+    market_reference,
+    value_metrics,
+)
+from gp4u.settings import Settings
 
 # Keys whose integer values are micro-USD amounts, shown in dollars.
 _MONEY_KEYS = frozenset(
@@ -106,3 +121,107 @@ async def savings(
         {"gpu": gpu, "gpu_count": gpu_count, "spot": spot, **result}
     )
     return presented
+
+
+def _market_arrays(index: MarketIndex, slots: npt.NDArray[np.intp]) -> OfferArrays:
+    bandwidth, tflops, precision = coded_spec_columns(
+        index.texts["gpu"][slots],
+        index.strings["gpu"].values,
+        index.texts["gpu_variant"][slots],
+        index.strings["gpu_variant"].values,
+        index.numbers["gpu_memory_gb"][slots],
+    )
+    return OfferArrays(
+        price_per_gpu_hour=index.numbers["price_per_gpu_hour"][slots],
+        gpu_count=index.numbers["gpu_count"][slots],
+        gpu_memory_gb=index.numbers["gpu_memory_gb"][slots],
+        bandwidth_gbps=bandwidth,
+        dense_tflops=tflops,
+        precision=precision,
+        reliability=index.numbers["reliability"][slots],
+    )
+
+
+def market_reference_of(index: MarketIndex) -> MarketReference:
+    """The G-Score's reference points over every available offer of the market."""
+    return market_reference(_market_arrays(index, np.flatnonzero(index.bools["available"])))
+
+
+def gscore_weights(settings: Settings) -> GScoreWeights:
+    return GScoreWeights(
+        settings.gscore_performance_weight,
+        settings.gscore_reliability_weight,
+        settings.gscore_efficiency_weight,
+    )
+
+
+async def compare(
+    session: AsyncSession, market: MarketSearch | None, settings: Settings, ids: list[int]
+) -> dict[str, Any]:
+    """2-4 offers side by side: specs, price, value metrics, G-Score, reliability."""
+    if not 2 <= len(ids) <= 4 or len(set(ids)) != len(ids):
+        raise InvalidQuery("compare 2 to 4 different offer ids", field="ids")
+    offers = await offers_by_ids(session, ids)
+    missing = sorted(set(ids) - {o["id"] for o in offers})
+    if missing:
+        raise NotFound(f"no offer {', '.join(map(str, missing))}")
+    reference = market_reference_of(await snapshot_index(session, market))
+    weights = gscore_weights(settings)
+    scores = [round(g_score(_micros(o), reference, weights), 1) for o in offers]
+    items = [
+        {"offer": o, "value": value_metrics(_micros(o)), "g_score": score}
+        for o, score in zip(offers, scores, strict=True)
+    ]
+    cheapest = min(offers, key=lambda o: float(o["price_per_gpu_hour"]))
+    best = offers[scores.index(max(scores))]
+    return {
+        "items": items,
+        "cheapest_offer_id": cheapest["id"],
+        "best_value_offer_id": best["id"],
+    }
+
+
+def _micros(offer: dict[str, Any]) -> dict[str, Any]:
+    """An API offer (dollars) with the micro-USD prices the value maths expects."""
+    return {**offer, "price_per_gpu_hour": usd_to_micros(offer["price_per_gpu_hour"])}
+
+
+async def recommendations(
+    session: AsyncSession,
+    market: MarketSearch | None,
+    *,
+    q: str | None = None,
+    weights: str | None = None,
+    regions: str | None = None,
+    limit: int = 20,
+) -> dict[str, Any]:
+    """The best offers for a job: the query's conditions are hard constraints, the weights say
+    what matters; each result explains its rank."""
+    if not 1 <= limit <= 200:
+        raise InvalidQuery("limit must be between 1 and 200", field="limit")
+    try:
+        chosen = parse_weights(weights)
+    except ValueError as exc:
+        raise InvalidQuery(str(exc), field="weights") from exc
+    wanted = [r.strip() for r in (regions or "").split(",") if r.strip()]
+    index = await snapshot_index(session, market)
+    ranked, considered = ranking.recommend(index, build_query(q), chosen, wanted, limit)
+    offers = {
+        o["id"]: o for o in await offers_by_ids(session, [int(index.ids[r.slot]) for r in ranked])
+    }
+    items = []
+    for r in ranked:
+        offer = offers.get(int(index.ids[r.slot]))
+        if offer is None:  # changed since the index saw it; the next request catches up
+            continue
+        items.append(
+            {
+                "rank": r.rank,
+                "score": r.closeness,
+                "offer": offer,
+                "criteria": r.criteria,
+                "helped_by": r.helped,
+                "held_back_by": r.hurt,
+            }
+        )
+    return {"items": items, "considered": considered, "weights": chosen, "regions": wanted}
