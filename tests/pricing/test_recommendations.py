@@ -33,9 +33,10 @@ async def test_compare_shows_value_metrics_and_g_scores(
     assert first["offer"]["id"] == h100[0] and first["value"]["flops_precision"] == "bf16"
     assert first["value"]["usd_per_gpu_hour"] == first["offer"]["price_per_gpu_hour"]
     assert 0 <= second["g_score"] <= 100 and 0 <= first["g_score"] <= 100
-    assert body["cheapest_offer_id"] == min(
-        body["items"], key=lambda i: i["offer"]["price_per_gpu_hour"]
-    )["offer"]["id"]
+    assert (
+        body["cheapest_offer_id"]
+        == min(body["items"], key=lambda i: i["offer"]["price_per_gpu_hour"])["offer"]["id"]
+    )
     for bad in ("1", "1,1", "1,2,3,4,5", "a,b"):
         assert (await client.get("/api/v1/offers/compare", params={"ids": bad})).status_code == 400
     missing = await client.get("/api/v1/offers/compare", params={"ids": f"{h100[0]},999999"})

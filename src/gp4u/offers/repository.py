@@ -104,6 +104,29 @@ async def offer_history(
     return list(reversed(rows))
 
 
+async def price_points(
+    session: AsyncSession, offer_ids: Sequence[int], until: datetime
+) -> list[Sequence[Any]]:
+    """(offer_id, at, price_per_gpu_hour, available) of the offers' history up to `until`,
+    ordered by offer and time."""
+    rows: list[Sequence[Any]] = []
+    for start in range(0, len(offer_ids), _CHUNK):
+        query = (
+            select(
+                OfferPrice.offer_id,
+                OfferPrice.at,
+                OfferPrice.price_per_gpu_hour,
+                OfferPrice.available,
+            )
+            .where(
+                OfferPrice.offer_id.in_(offer_ids[start : start + _CHUNK]), OfferPrice.at <= until
+            )
+            .order_by(OfferPrice.offer_id, OfferPrice.at, OfferPrice.id)
+        )
+        rows.extend((await session.execute(query)).all())
+    return rows
+
+
 async def load_existing(session: AsyncSession, source: str, provider: str) -> dict[str, Existing]:
     query = select(
         Offer.key,

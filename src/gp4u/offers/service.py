@@ -113,6 +113,13 @@ async def offers_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[dict[
     return [present_offer(row) for row in await repo.offers_by_ids(session, list(ids))]
 
 
+async def price_points(
+    session: AsyncSession, offer_ids: Sequence[int], until: datetime
+) -> list[Sequence[Any]]:
+    """The price history of these offers up to `until` (see the repository)."""
+    return await repo.price_points(session, offer_ids, until)
+
+
 async def snapshot_index(session: AsyncSession, market: MarketSearch | None) -> MarketIndex:
     """The market as an index: the process's own when it is current, else one built now from
     the database (the CLI, or a server still building its index)."""

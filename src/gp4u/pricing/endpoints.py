@@ -1,16 +1,24 @@
-"""Pricing API: arbitrage opportunities, the savings calculator, offer comparison and
-recommendations."""
+"""Pricing API: arbitrage opportunities, the savings calculator, offer comparison,
+recommendations, and price history, forecasts and anomalies."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from gp4u.kit.errors import InvalidQuery
 from gp4u.pricing import service
-from gp4u.pricing.schemas import CompareOut, OpportunitiesOut, RecommendationsOut, SavingsOut
-from gp4u.web.deps import MarketDep, SessionDep, SettingsDep
+from gp4u.pricing.schemas import (
+    AnomaliesOut,
+    CompareOut,
+    ForecastOut,
+    HistoryOut,
+    OpportunitiesOut,
+    RecommendationsOut,
+    SavingsOut,
+)
+from gp4u.web.deps import ClockDep, MarketDep, SessionDep, SettingsDep
 from gp4u.web.errors import ERROR_RESPONSES
 from gp4u.web.responses import FastJSON
 
@@ -146,4 +154,92 @@ async def recommendations(
         await service.recommendations(
             session, market, q=q, weights=weights, regions=regions, limit=limit
         )
+    )
+
+
+def _series_params(
+    gpu: str = Query(description="GPU, any spelling (`A100-80GB` picks the 80 GB model)."),
+    provider: str | None = Query(None, description="Only this provider's offers."),
+    spot: bool = Query(False, description="Spot prices instead of on-demand."),
+    gpu_count: int | None = Query(None, ge=1, description="Only instances with this many GPUs."),
+) -> dict[str, Any]:
+    return {"gpu": gpu, "provider": provider, "spot": spot, "gpu_count": gpu_count}
+
+
+SeriesParams = Annotated[dict[str, Any], Depends(_series_params)]
+
+
+@router.get(
+    "/prices/history",
+    response_model=HistoryOut,
+    responses={**ERROR_RESPONSES, 200: {"content": {"text/csv": {}}}},
+    summary="Min and median $/GPU-hour and offer count over time, as JSON or CSV",
+)
+async def price_history(
+    session: SessionDep,
+    market: MarketDep,
+    clock: ClockDep,
+    series: SeriesParams,
+    resolution: Literal["15m", "1h", "6h", "1d"] = Query("1h"),
+    days: float = Query(7.0, description="How far back, up to 366 days."),
+    format: Literal["json", "csv"] = Query("json"),
+) -> Response:
+    body = await service.price_history(
+        session, market, clock.now(), resolution=resolution, days=days, **series
+    )
+    if format == "json":
+        return FastJSON(body)
+    lines = ["at,min_price_per_gpu_hour,median_price_per_gpu_hour,offers"]
+    for p in body["items"]:
+        low, mid = p["min_price_per_gpu_hour"], p["median_price_per_gpu_hour"]
+        lines.append(
+            f"{p['at']},{'' if low is None else low},{'' if mid is None else mid},{p['offers']}"
+        )
+    name = f"gp4u-{series['gpu']}-{resolution}.csv".replace(" ", "_")
+    return Response(
+        "\n".join(lines) + "\n",
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get(
+    "/prices/forecast",
+    response_model=ForecastOut,
+    responses=ERROR_RESPONSES,
+    summary="Trend and 24 h / 7 d forecast of the median $/GPU-hour, with its backtest error",
+    description="Exponential smoothing (statsmodels ETS: damped trend, daily season) on the hourly "
+    "median of the last `days`; 90 % prediction interval; `backtest` is the same forecaster's "
+    "error on this series (rolling origins over the last week).",
+)
+async def price_forecast(
+    session: SessionDep,
+    market: MarketDep,
+    clock: ClockDep,
+    series: SeriesParams,
+    horizon: Literal["24h", "7d"] = Query("24h"),
+    days: float = Query(30.0, description="History to learn from."),
+) -> FastJSON:
+    return FastJSON(
+        await service.price_forecast(
+            session, market, clock.now(), horizon=horizon, days=days, **series
+        )
+    )
+
+
+@router.get(
+    "/prices/anomalies",
+    response_model=AnomaliesOut,
+    responses=ERROR_RESPONSES,
+    summary="Spikes and drops of the hourly median beyond the series' own variability",
+)
+async def price_anomalies(
+    session: SessionDep,
+    market: MarketDep,
+    clock: ClockDep,
+    series: SeriesParams,
+    days: float = Query(30.0),
+) -> FastJSON:
+    return FastJSON(
+        await service.price_anomalies(session, market, clock.now(), days=days, **series)
     )

@@ -109,3 +109,50 @@ class RecommendationsOut(BaseModel):
     considered: int = Field(description="Offers that met the hard constraints.")
     weights: dict[str, float]
     regions: list[str]
+
+
+class HistoryPoint(BaseModel):
+    at: str
+    min_price_per_gpu_hour: float | None = Field(description="null: nothing available then.")
+    median_price_per_gpu_hour: float | None
+    offers: int
+
+
+class HistoryOut(BaseModel):
+    gpu: str
+    provider: str | None
+    spot: bool
+    resolution: str
+    items: list[HistoryPoint]
+
+
+class ForecastPoint(BaseModel):
+    at: str
+    median: float
+    lower: float
+    upper: float
+
+
+class ForecastOut(BaseModel):
+    gpu: str
+    horizon: str
+    model: str
+    trend: dict[str, Any] = Field(description="direction (rising/falling/flat), per_day $, pct.")
+    level: float = Field(description="Prediction interval level.")
+    items: list[ForecastPoint]
+    backtest: dict[str, Any] = Field(description="mape_pct, mae, coverage, points.")
+
+
+class AnomalyOut(BaseModel):
+    at: str
+    direction: str = Field(description="spike or drop")
+    price: float
+    expected: float
+    size: float
+    size_pct: float
+    score: float = Field(description="Robust sigmas from the expected price.")
+
+
+class AnomaliesOut(BaseModel):
+    gpu: str
+    items: list[AnomalyOut]

@@ -4,6 +4,8 @@ comparison with value metrics and G-Score, and recommendations."""
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -14,8 +16,8 @@ from gp4u.kit.errors import InvalidQuery, NotFound
 from gp4u.kit.money import micros_to_usd, usd_to_micros
 from gp4u.offers.index import MarketIndex
 from gp4u.offers.query import build_query
-from gp4u.offers.service import MarketSearch, offers_by_ids, snapshot_index
-from gp4u.pricing import arbitrage, ranking
+from gp4u.offers.service import MarketSearch, offers_by_ids, price_points, snapshot_index
+from gp4u.pricing import anomalies, arbitrage, forecast, history, ranking
 from gp4u.pricing.arbitrage import ArbitrageQuery, SavingsQuery, Sort
 from gp4u.pricing.ranking import parse_weights
 from gp4u.pricing.value import (
@@ -225,3 +227,181 @@ async def recommendations(
             }
         )
     return {"items": items, "considered": considered, "weights": chosen, "regions": wanted}
+
+
+RESOLUTIONS = {"15m": 900, "1h": 3600, "6h": 21600, "1d": 86400}
+HORIZONS = {"24h": 24 * 3600, "7d": 7 * 24 * 3600}
+
+
+async def _series(
+    session: AsyncSession,
+    market: MarketSearch | None,
+    now: datetime,
+    *,
+    gpu: str,
+    provider: str | None,
+    spot: bool,
+    gpu_count: int | None,
+    step_seconds: int,
+    days: float,
+) -> list[history.Point]:
+    if not 0 < days <= 366:
+        raise InvalidQuery("days must be more than 0 and at most 366", field="days")
+    q = terms(None, gpu=gpu, provider=provider, spot=spot, gpu_count=gpu_count)
+    offers = build_query(q + " available in [true,false]")
+    index = await snapshot_index(session, market)
+    ids = index.ids[index.matching(offers)].tolist()
+    step = timedelta(seconds=step_seconds)
+    end = datetime.fromtimestamp(now.timestamp() // step_seconds * step_seconds, UTC)
+    times = history.steps(end - timedelta(days=days), end, step)
+    return history.series(await price_points(session, ids, end), times)
+
+
+async def price_history(
+    session: AsyncSession,
+    market: MarketSearch | None,
+    now: datetime,
+    *,
+    gpu: str,
+    provider: str | None = None,
+    spot: bool = False,
+    gpu_count: int | None = None,
+    resolution: str = "1h",
+    days: float = 7,
+) -> dict[str, Any]:
+    """Min, median and offer count of $/GPU-hour at each step over the last `days`."""
+    if resolution not in RESOLUTIONS:
+        raise InvalidQuery(
+            f"resolution must be one of {', '.join(RESOLUTIONS)}", field="resolution"
+        )
+    points = await _series(
+        session,
+        market,
+        now,
+        gpu=gpu,
+        provider=provider,
+        spot=spot,
+        gpu_count=gpu_count,
+        step_seconds=RESOLUTIONS[resolution],
+        days=days,
+    )
+    return {
+        "gpu": gpu,
+        "provider": provider,
+        "spot": spot,
+        "resolution": resolution,
+        "items": [
+            {
+                "at": p.at.isoformat(),
+                "min_price_per_gpu_hour": None if p.min is None else micros_to_usd(p.min),
+                "median_price_per_gpu_hour": None if p.median is None else micros_to_usd(p.median),
+                "offers": p.offers,
+            }
+            for p in points
+        ],
+    }
+
+
+async def price_forecast(
+    session: AsyncSession,
+    market: MarketSearch | None,
+    now: datetime,
+    *,
+    gpu: str,
+    provider: str | None = None,
+    spot: bool = False,
+    gpu_count: int | None = None,
+    horizon: str = "24h",
+    days: float = 30,
+) -> dict[str, Any]:
+    """Trend and forecast of the hourly median $/GPU-hour, with a 90 % prediction interval and
+    the forecaster's backtest error on this very series."""
+    if horizon not in HORIZONS:
+        raise InvalidQuery(f"horizon must be one of {', '.join(HORIZONS)}", field="horizon")
+    points = await _series(
+        session,
+        market,
+        now,
+        gpu=gpu,
+        provider=provider,
+        spot=spot,
+        gpu_count=gpu_count,
+        step_seconds=3600,
+        days=days,
+    )
+    observed = [p for p in points if p.median is not None]
+    if len(observed) < 2:
+        raise NotFound(f"not enough price history for gpu={gpu} to forecast")
+    times = [p.at for p in points]
+    values = [math.nan if p.median is None else p.median / 1e6 for p in points]
+    steps_ahead = HORIZONS[horizon] // 3600
+    ahead = forecast.forecast(times, values, steps_ahead, 3600)
+    check = forecast.backtest(times, values, steps_ahead, 3600)
+    return {
+        "gpu": gpu,
+        "horizon": horizon,
+        "model": ahead.model,
+        "trend": {
+            "direction": ahead.trend.direction,
+            "per_day": round(ahead.trend.per_day, 6),
+            "pct_per_day": round(ahead.trend.pct_per_day, 4),
+        },
+        "level": ahead.level,
+        "items": [
+            {
+                "at": t.isoformat(),
+                "median": round(m, 6),
+                "lower": round(lo, 6),
+                "upper": round(hi, 6),
+            }
+            for t, m, lo, hi in zip(ahead.times, ahead.point, ahead.lower, ahead.upper, strict=True)
+        ],
+        "backtest": {
+            "mape_pct": None if check.mape is None else round(check.mape, 3),
+            "mae": None if check.mae is None else round(check.mae, 6),
+            "coverage": None if check.coverage is None else round(check.coverage, 3),
+            "points": check.points,
+        },
+    }
+
+
+async def price_anomalies(
+    session: AsyncSession,
+    market: MarketSearch | None,
+    now: datetime,
+    *,
+    gpu: str,
+    provider: str | None = None,
+    spot: bool = False,
+    gpu_count: int | None = None,
+    days: float = 30,
+) -> dict[str, Any]:
+    """Spikes and drops of the hourly median beyond what the series' own variability explains."""
+    points = await _series(
+        session,
+        market,
+        now,
+        gpu=gpu,
+        provider=provider,
+        spot=spot,
+        gpu_count=gpu_count,
+        step_seconds=3600,
+        days=days,
+    )
+    values = [math.nan if p.median is None else p.median / 1e6 for p in points]
+    found = anomalies.find_anomalies([p.at for p in points], values, step_seconds=3600)
+    return {
+        "gpu": gpu,
+        "items": [
+            {
+                "at": a.time.isoformat(),
+                "direction": a.direction,
+                "price": round(a.value, 6),
+                "expected": round(a.expected, 6),
+                "size": round(a.size, 6),
+                "size_pct": round(a.size_pct, 2),
+                "score": round(a.score, 2),
+            }
+            for a in found
+        ],
+    }
