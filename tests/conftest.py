@@ -33,7 +33,15 @@ CATALOGS = SHARED / "catalogs"
 PROVIDER_API = SHARED / "provider-api"
 PG_URL = os.environ.get("GP4U_TEST_DATABASE_URL")
 LANES = ["sqlite", *(["postgresql"] if PG_URL else [])]
-TABLES = ("offer_prices", "offers", "source_syncs", "job_outbox")
+TABLES = (
+    "offer_prices",
+    "offers",
+    "source_syncs",
+    "job_outbox",
+    "webhook_deliveries",
+    "notifications",
+    "watches",
+)
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 

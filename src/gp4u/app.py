@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from gp4u import __version__
+from gp4u.alerts.endpoints import router as alerts_router
 from gp4u.db.engine import ensure_data_dir
 from gp4u.db.migrate import upgrade
 from gp4u.gpus.endpoints import router as gpus_router
@@ -18,7 +19,6 @@ from gp4u.kit.clock import Clock, SystemClock
 from gp4u.kit.logging import configure_logging, get_logger
 from gp4u.offers import jobs as offer_jobs
 from gp4u.offers.endpoints import router as offers_router
-from gp4u.offers.service import MarketSearch
 from gp4u.pricing.endpoints import router as pricing_router
 from gp4u.settings import Settings
 from gp4u.sources.endpoints import router as providers_router
@@ -63,7 +63,7 @@ def create_app(
             outcome = await offer_jobs.ensure_market(sessions, clock)
             if outcome:
                 log.info("market bootstrapped", simulated=outcome)
-        market = app.state.market = MarketSearch()
+        market = app.state.market = ctx.market
         runner = None
         background: set[asyncio.Task[object]] = set()
         if background_jobs:
@@ -103,6 +103,7 @@ def create_app(
     app.include_router(offers_router)
     app.include_router(gpus_router)
     app.include_router(providers_router)
+    app.include_router(alerts_router)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

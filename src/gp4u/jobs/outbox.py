@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.jobs.models import OutboxJob
-from gp4u.jobs.registry import JOBS, spec
+from gp4u.jobs.registry import JOBS, load_jobs, spec
 from gp4u.kit.errors import InvalidInput
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
@@ -27,6 +27,8 @@ async def enqueue(
     session: AsyncSession, job: str, now: datetime, args: Mapping[str, Any] | None = None
 ) -> int:
     """Add a job to the caller's transaction; returns its outbox id."""
+    if job not in JOBS:
+        load_jobs()
     if job not in JOBS:
         raise InvalidInput(f"unknown job {job!r}")
     payload = dict(args or {})
@@ -40,6 +42,19 @@ async def enqueue(
     session.add(row)
     await session.flush()
     return row.id
+
+
+async def enqueue_once(
+    session: AsyncSession, job: str, now: datetime, args: Mapping[str, Any] | None = None
+) -> int | None:
+    """Enqueue unless the same job with the same arguments is already waiting to run (a burst of
+    syncs asks for one alert evaluation, not ten). Returns the new id, or None."""
+    waiting = await session.scalars(
+        select(OutboxJob.args).where(OutboxJob.job == job, OutboxJob.status == PENDING)
+    )
+    if any(dict(a) == dict(args or {}) for a in waiting):
+        return None
+    return await enqueue(session, job, now, args)
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int = 20) -> list[OutboxJob]:

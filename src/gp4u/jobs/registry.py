@@ -5,6 +5,7 @@ context that lists schedules (one per provider, say)."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,14 @@ class JobSpec:
 
 
 JOBS: dict[str, JobSpec] = {}
+# Every module that registers jobs; importing them fills the registry.
+JOB_MODULES = ("gp4u.offers.jobs", "gp4u.sources.jobs", "gp4u.alerts.jobs")
+
+
+def load_jobs() -> None:
+    """Import every job module (by name: the registry sits below the domains)."""
+    for module in JOB_MODULES:
+        importlib.import_module(module)
 
 
 def job(

@@ -121,6 +121,18 @@ class MarketIndex:
             )
         return twin
 
+    def subset(self, slots: npt.NDArray[np.intp]) -> MarketIndex:
+        """A read-only index of some of these offers (sharing the text code tables), to run
+        many queries that all concern one part of the market."""
+        part = MarketIndex()
+        part.version, part.size = self.version, int(slots.size)
+        part.ids = self.ids[slots]
+        part.numbers = {k: v[slots] for k, v in self.numbers.items()}
+        part.bools = {k: v[slots] for k, v in self.bools.items()}
+        part.texts = {k: v[slots] for k, v in self.texts.items()}
+        part.strings = self.strings
+        return part
+
     def apply(self, rows: Sequence[Sequence[Any]], version: int) -> None:
         """Add or replace offers. Each row is (id, *INDEX_COLUMNS)."""
         fresh: list[Sequence[Any]] = []

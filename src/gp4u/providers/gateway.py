@@ -164,6 +164,7 @@ class ProviderClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         data: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - an HTTP timeout, not a cancel scope
     ) -> ProviderResponse:
@@ -194,6 +195,7 @@ class ProviderClient:
                         params=params,
                         json=json,
                         data=data,
+                        content=content,
                         headers=headers,
                         timeout=request_timeout,
                     )

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gp4u.db.engine import unit_of_work
+from gp4u.jobs import outbox
 from gp4u.kit.clock import Clock
 from gp4u.kit.errors import NotFound, ServiceUnavailable
 from gp4u.kit.logging import get_logger
@@ -35,6 +36,7 @@ from gp4u.providers.interface import Capability, ProviderAdapter
 from gp4u.providers.registry import ProviderSet
 
 log = get_logger(__name__)
+EVALUATE_WATCHES = "alerts.evaluate"  # by name: alerts sit above sources
 Sessions = async_sessionmaker[AsyncSession]
 
 _WRITE_TURNS: dict[int, asyncio.Lock] = {}
@@ -153,6 +155,8 @@ async def _sync(
             )
             if done.added and adapter.source != "simulated":
                 await market.retire_simulated_market(session, now)
+            if done.added or done.changed or done.gone:
+                await outbox.enqueue_once(session, EVALUATE_WATCHES, now)
         else:
             assert error is not None
             await market.record_failure(

@@ -17,11 +17,11 @@ from gp4u.db.engine import unit_of_work
 from gp4u.jobs import outbox
 from gp4u.jobs.context import JobContext
 from gp4u.jobs.execute import run_job
-from gp4u.jobs.registry import all_schedules
+from gp4u.jobs.registry import all_schedules, load_jobs
 from gp4u.kit.clock import SystemClock
 from gp4u.providers.registry import build_providers
 from gp4u.settings import Settings
-from gp4u.worker.context import load_jobs, open_context
+from gp4u.worker.context import open_context
 from gp4u.worker.inprocess import execute_claimed
 
 QUEUE = "gp4u"

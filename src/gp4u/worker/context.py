@@ -3,23 +3,15 @@ configured, and the provider set (adapters, gateway, offer cache)."""
 
 from __future__ import annotations
 
-import importlib
-
 from gp4u.db.engine import engine_from_settings, session_factory
 from gp4u.jobs.context import JobContext
+from gp4u.jobs.registry import load_jobs
 from gp4u.kit.clock import Clock, SystemClock
 from gp4u.kit.redis import connect_redis
+from gp4u.offers.service import MarketSearch
 from gp4u.providers.gateway import Transport
 from gp4u.providers.registry import build_providers
 from gp4u.settings import Settings
-
-# Every module that registers jobs; importing them fills the registry.
-JOB_MODULES = ("gp4u.offers.jobs", "gp4u.sources.jobs")
-
-
-def load_jobs() -> None:
-    for module in JOB_MODULES:
-        importlib.import_module(module)
 
 
 def open_context(
@@ -36,4 +28,5 @@ def open_context(
         sessions=session_factory(engine),
         providers=build_providers(settings, clock, redis=redis, transport=transport),
         redis=redis,
+        market=MarketSearch(),
     )

@@ -1,0 +1,139 @@
+"""Alerts API: watches, the notification feed, the live stream (Server-Sent Events) and the
+webhook delivery log. Everything belongs to the local user until accounts exist."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import orjson
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from gp4u.alerts import service
+from gp4u.alerts.schemas import (
+    DeliveriesOut,
+    NotificationOut,
+    NotificationsOut,
+    WatchCreated,
+    WatchesOut,
+    WatchIn,
+    WatchOut,
+)
+from gp4u.web.deps import ClockDep, SessionDep
+from gp4u.web.errors import ERROR_RESPONSES
+from gp4u.web.responses import FastJSON
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+OWNER = service.LOCAL_OWNER
+POLL_SECONDS = 1.0
+HEARTBEAT_SECONDS = 15.0
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=WatchCreated,
+    responses=ERROR_RESPONSES,
+    summary="Watch a query for a price at or below a threshold",
+)
+async def create_watch(body: WatchIn, session: SessionDep, clock: ClockDep) -> FastJSON:
+    created = await service.create_watch(
+        session,
+        OWNER,
+        name=body.name,
+        query=body.query,
+        max_price_per_gpu_hour=body.max_price_per_gpu_hour,
+        webhook_url=body.webhook_url,
+        now=clock.now(),
+    )
+    return FastJSON(created, status_code=201)
+
+
+@router.get("", response_model=WatchesOut, summary="Your watches")
+async def list_watches(session: SessionDep) -> FastJSON:
+    return FastJSON({"items": await service.list_watches(session, OWNER)})
+
+
+@router.get(
+    "/notifications", response_model=NotificationsOut, summary="The alert feed, newest first"
+)
+async def notifications(
+    session: SessionDep,
+    after: int = Query(0, ge=0, description="Only notifications with a larger id."),
+    unread: bool = Query(False),
+    limit: int = Query(50, ge=1, le=500),
+) -> FastJSON:
+    items = await service.notifications(session, OWNER, after=after, unread=unread, limit=limit)
+    return FastJSON({"items": items})
+
+
+@router.post(
+    "/notifications/{note_id}/read",
+    response_model=NotificationOut,
+    responses=ERROR_RESPONSES,
+    summary="Mark a notification read",
+)
+async def mark_read(note_id: int, session: SessionDep) -> FastJSON:
+    return FastJSON(await service.mark_read(session, OWNER, note_id))
+
+
+@router.get(
+    "/stream",
+    summary="Live alerts as Server-Sent Events",
+    description="`event: notification` with the notification as JSON `data`, `id` its id (send "
+    "`Last-Event-ID` to resume). A comment line every 15 s keeps proxies from closing it. "
+    "`max_events` ends the stream after that many (for scripts).",
+    response_class=StreamingResponse,
+)
+async def stream(
+    request: Request,
+    last_event_id: int | None = Header(None),
+    max_events: int | None = Query(None, ge=1),
+) -> StreamingResponse:
+    sessions = request.app.state.sessions
+    if last_event_id is None:
+        async with sessions() as session:
+            last_event_id = await service.last_notification_id(session, OWNER)
+
+    async def events() -> AsyncIterator[bytes]:
+        after, sent, quiet = last_event_id or 0, 0, 0.0
+        while not await request.is_disconnected():
+            async with sessions() as session:
+                batch = await service.new_notifications(session, OWNER, after)
+            for note in batch:
+                after = note["id"]
+                sent += 1
+                yield b"id: %d\nevent: notification\ndata: %s\n\n" % (after, orjson.dumps(note))
+                if max_events is not None and sent >= max_events:
+                    return
+            quiet = 0.0 if batch else quiet + POLL_SECONDS
+            if quiet >= HEARTBEAT_SECONDS:
+                quiet = 0.0
+                yield b": keep-alive\n\n"
+            await asyncio.sleep(POLL_SECONDS)
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
+
+
+@router.get("/{watch_id}", response_model=WatchOut, responses=ERROR_RESPONSES, summary="One watch")
+async def get_watch(watch_id: int, session: SessionDep) -> FastJSON:
+    return FastJSON(await service.get_watch(session, OWNER, watch_id))
+
+
+@router.delete("/{watch_id}", status_code=204, responses=ERROR_RESPONSES, summary="Delete a watch")
+async def delete_watch(watch_id: int, session: SessionDep) -> Response:
+    await service.delete_watch(session, OWNER, watch_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{watch_id}/deliveries",
+    response_model=DeliveriesOut,
+    responses=ERROR_RESPONSES,
+    summary="The webhook delivery log of a watch",
+)
+async def deliveries(watch_id: int, session: SessionDep) -> FastJSON:
+    return FastJSON({"items": await service.deliveries(session, OWNER, watch_id)})
