@@ -227,3 +227,29 @@ def test_sync_and_providers_on_the_embedded_database(
     assert listing["catalog-nowhere"]["market"]["last_status"] == "failed"
     table = run(["providers"], env).stdout
     assert "catalog-lambda" in table and "catalog only: no provisioning API" in table
+
+
+def test_pricing_and_alert_commands_on_the_embedded_database(embedded: dict[str, str]) -> None:
+    run(["catalog", "import", str(CATALOGS / "lambda"), str(CATALOGS / "runpod")], embedded)
+    arbitrage = json.loads(run(["arbitrage", "--gpu", "H100", "--json"], embedded).stdout)
+    assert arbitrage["items"] and all(i["gpu"] == "H100" for i in arbitrage["items"])
+    saved = json.loads(
+        run(["savings", "H100", "--count", "8", "--days", "10", "--json"], embedded).stdout
+    )
+    assert saved["hours"] == 240 and saved["cheapest"]["period"] > 0
+    ranked = json.loads(
+        run(["recommend", "gpu_count=1", "--weights", "price:1", "--json"], embedded).stdout
+    )
+    prices = [i["offer"]["price_per_hour"] for i in ranked["items"]]
+    assert prices == sorted(prices)
+    ids = [str(i["offer"]["id"]) for i in ranked["items"][:2]]
+    assert "G-Score" in run(["compare", *ids], embedded).stdout
+    added = run(["watch", "add", "gpu=H100", "gpu_count=8", "--below", "2.2"], embedded).stdout
+    watch_id = added.split()[1].rstrip(":")
+    listed = json.loads(run(["watch", "list", "--json"], embedded).stdout)["items"]
+    assert [str(w["id"]) for w in listed] == [watch_id]
+    run(["watch", "rm", watch_id], embedded)
+    missing = run(["watch", "rm", watch_id], embedded, ok=False)
+    assert missing.returncode != 0 and f"no watch {watch_id}" in missing.stderr
+    history = run(["history", "H100", "--days", "1", "--csv"], embedded).stdout
+    assert history.splitlines()[0] == "at,min_price_per_gpu_hour,median_price_per_gpu_hour,offers"

@@ -35,7 +35,7 @@ class WatchOut(BaseModel):
     last_offer_id: int | None
     fired_count: int
     last_fired_at: str | None
-    evaluated_at: str | None
+    evaluated_at: str | None = Field(description="When its best price or state last changed.")
     created_at: str
 
 

@@ -120,31 +120,66 @@ async def evaluate(session: AsyncSession, index: MarketIndex, now: datetime) -> 
     """Evaluate every watch against the market; fire on crossings, re-arm when they end."""
     evaluator = WatchEvaluator(index)
     watches = list(await session.scalars(select(Watch).order_by(Watch.id)))
-    fired = rearmed = 0
+    queries: dict[str, OfferQuery | None] = {}
+    crossed: list[Watch] = []
+    rearmed = 0
     for watch in watches:
-        try:
-            best = evaluator.best(watch.query, _query(watch.query))
-        except InvalidQuery:
-            continue  # a query the field list no longer accepts: left alone, not fired
+        if watch.query not in queries:
+            try:
+                queries[watch.query] = _query(watch.query)
+            except InvalidQuery:  # a query the field list no longer accepts: left alone
+                queries[watch.query] = None
+        query = queries[watch.query]
+        if query is None:
+            continue
+        best = evaluator.best(watch.query, query)
         holds = best.price_per_gpu_hour is not None and (
             best.price_per_gpu_hour <= watch.max_price_per_gpu_hour
         )
-        watch.last_price_per_gpu_hour = best.price_per_gpu_hour
-        watch.last_offer_id = best.offer_id
-        watch.evaluated_at = now
+        if (watch.last_price_per_gpu_hour, watch.last_offer_id) != (
+            best.price_per_gpu_hour,
+            best.offer_id,
+        ):  # only what changed is written: most watches stay as they were
+            watch.last_price_per_gpu_hour = best.price_per_gpu_hour
+            watch.last_offer_id = best.offer_id
+            watch.evaluated_at = now
         if holds and not watch.firing:
-            watch.firing, watch.last_fired_at = True, now
+            watch.firing, watch.last_fired_at, watch.evaluated_at = True, now, now
             watch.fired_count += 1
-            await _notify(session, watch, now)
-            fired += 1
+            crossed.append(watch)
         elif not holds and watch.firing:
-            watch.firing = False
+            watch.firing, watch.evaluated_at = False, now
             rearmed += 1
+    await _notify(session, crossed, now)
     await session.flush()
-    return {"watches": len(watches), "fired": fired, "rearmed": rearmed}
+    return {"watches": len(watches), "fired": len(crossed), "rearmed": rearmed}
 
 
-async def _notify(session: AsyncSession, watch: Watch, now: datetime) -> None:
+async def _notify(session: AsyncSession, watches: list[Watch], now: datetime) -> None:
+    """One notification per crossed watch, and a webhook delivery (a job) where configured."""
+    notes = [_notification(watch, now) for watch in watches]
+    session.add_all(notes)
+    await session.flush()
+    deliveries = [
+        WebhookDelivery(
+            notification_id=note.id,
+            watch_id=watch.id,
+            url=watch.webhook_url,
+            status="pending",
+            attempts=0,
+            created_at=now,
+        )
+        for watch, note in zip(watches, notes, strict=True)
+        if watch.webhook_url
+    ]
+    if deliveries:
+        session.add_all(deliveries)
+        await session.flush()
+        for delivery in deliveries:
+            await outbox.enqueue(session, DELIVER, now, {"delivery_id": delivery.id})
+
+
+def _notification(watch: Watch, now: datetime) -> Notification:
     assert watch.last_price_per_gpu_hour is not None
     price = micros_to_usd(watch.last_price_per_gpu_hour)
     limit = micros_to_usd(watch.max_price_per_gpu_hour)
@@ -157,7 +192,7 @@ async def _notify(session: AsyncSession, watch: Watch, now: datetime) -> None:
         "offer_id": watch.last_offer_id,
         "at": now.isoformat(),
     }
-    note = Notification(
+    return Notification(
         owner=watch.owner,
         watch_id=watch.id,
         kind="price_below",
@@ -167,20 +202,6 @@ async def _notify(session: AsyncSession, watch: Watch, now: datetime) -> None:
         read=False,
         created_at=now,
     )
-    session.add(note)
-    await session.flush()
-    if watch.webhook_url:
-        delivery = WebhookDelivery(
-            notification_id=note.id,
-            watch_id=watch.id,
-            url=watch.webhook_url,
-            status="pending",
-            attempts=0,
-            created_at=now,
-        )
-        session.add(delivery)
-        await session.flush()
-        await outbox.enqueue(session, DELIVER, now, {"delivery_id": delivery.id})
 
 
 def present_notification(note: Notification) -> dict[str, Any]:

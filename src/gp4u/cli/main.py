@@ -652,6 +652,157 @@ def recommend(
     )
 
 
+@main.command()
+@click.argument("gpu")
+@click.option("--provider", help="Only this provider's offers.")
+@click.option("--spot", is_flag=True, help="Spot prices instead of on-demand.")
+@click.option("--count", "gpu_count", type=int, help="Only instances with this many GPUs.")
+@click.option(
+    "--resolution", type=click.Choice(["15m", "1h", "6h", "1d"]), default="1h", show_default=True
+)
+@click.option("--days", type=float, default=7.0, show_default=True)
+@click.option("--forecast", "horizon", type=click.Choice(["24h", "7d"]), help="Add a forecast.")
+@output_options
+@api_option
+@handle_errors
+def history(
+    gpu: str,
+    provider: str | None,
+    spot: bool,
+    gpu_count: int | None,
+    resolution: str,
+    days: float,
+    horizon: str | None,
+    fmt: str,
+    api_url: str | None,
+) -> None:
+    """Min and median $/GPU-hour of GPU over time (and a forecast with --forecast)."""
+    from gp4u.cli import output
+    from gp4u.cli.market import open_market
+
+    market = open_market(_settings(), api_url)
+    series = {"gpu": gpu, "provider": provider, "spot": spot, "gpu_count": gpu_count}
+    data = market.history({**series, "resolution": resolution, "days": days})
+    ahead = market.forecast({**series, "horizon": horizon}) if horizon else None
+    if fmt == "json":
+        output.print_json({**data, "forecast": ahead} if ahead else data)
+        return
+    items = data["items"]
+    if fmt == "csv":
+        output.print_csv(
+            items, ["at", "min_price_per_gpu_hour", "median_price_per_gpu_hour", "offers"]
+        )
+        return
+    output.print_table(
+        f"{gpu} $/GPU-hour, every {resolution} over {days:g} days",
+        [("AT", "left"), ("MIN", "right"), ("MEDIAN", "right"), ("OFFERS", "right")],
+        [
+            (
+                i["at"][:16].replace("T", " "),
+                output.money(i["min_price_per_gpu_hour"]),
+                output.money(i["median_price_per_gpu_hour"]),
+                i["offers"],
+            )
+            for i in items
+        ],
+    )
+    if ahead:
+        trend = ahead["trend"]
+        last = ahead["items"][-1]
+        click.echo(
+            f"trend {trend['direction']} ({trend['pct_per_day']:+.2f}%/day); in {horizon}: "
+            f"{output.money(last['median'])} ({output.money(last['lower'])}-"
+            f"{output.money(last['upper'])}, {ahead['level']:.0%}); backtest MAPE "
+            f"{ahead['backtest']['mape_pct']}%"
+        )
+
+
+@main.group()
+def watch() -> None:
+    """Price alerts: watch a query for a price at or below a threshold."""
+
+
+@watch.command("add", epilog=EPILOG_QUERY)
+@click.argument("query", nargs=-1, required=True)
+@click.option("--below", "max_price", type=float, required=True, help="$/GPU-hour threshold.")
+@click.option("--name", help="A name for the alert.")
+@click.option("--webhook", help="Also POST each alert to this URL (signed).")
+@api_option
+@handle_errors
+def watch_add(
+    query: tuple[str, ...],
+    max_price: float,
+    name: str | None,
+    webhook: str | None,
+    api_url: str | None,
+) -> None:
+    """Alert when the cheapest offer matching QUERY is at or below --below $/GPU-hour."""
+    from gp4u.cli.market import open_market
+
+    created = open_market(_settings(), api_url).add_watch(
+        {
+            "query": " ".join(query),
+            "max_price_per_gpu_hour": max_price,
+            "name": name,
+            "webhook_url": webhook,
+        }
+    )
+    click.echo(f"watch {created['id']}: {created['name']} at or below ${max_price:g}/GPU-hour")
+    if created.get("webhook_secret"):
+        click.echo(f"webhook secret (shown once): {created['webhook_secret']}")
+
+
+@watch.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@api_option
+@handle_errors
+def watch_list(as_json: bool, api_url: str | None) -> None:
+    """Your watches and their state."""
+    from gp4u.cli import output
+    from gp4u.cli.market import open_market
+
+    data = open_market(_settings(), api_url).watches()
+    if as_json:
+        output.print_json(data)
+        return
+    output.print_table(
+        None,
+        [
+            ("ID", "right"),
+            ("NAME", "left"),
+            ("QUERY", "left"),
+            ("BELOW", "right"),
+            ("NOW", "right"),
+            ("STATE", "left"),
+            ("FIRED", "right"),
+        ],
+        [
+            (
+                w["id"],
+                w["name"],
+                w["query"],
+                output.money(w["max_price_per_gpu_hour"]),
+                output.money(w["last_price_per_gpu_hour"]),
+                "firing" if w["firing"] else "armed",
+                w["fired_count"],
+            )
+            for w in data["items"]
+        ],
+    )
+
+
+@watch.command("rm")
+@click.argument("watch_id", type=int)
+@api_option
+@handle_errors
+def watch_rm(watch_id: int, api_url: str | None) -> None:
+    """Delete a watch."""
+    from gp4u.cli.market import open_market
+
+    open_market(_settings(), api_url).remove_watch(watch_id)
+    click.echo(f"watch {watch_id} deleted")
+
+
 @main.group()
 def catalog() -> None:
     """Public price catalogs (SkyPilot vms.csv, gpuhunt CSV)."""

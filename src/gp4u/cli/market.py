@@ -39,6 +39,11 @@ class Market(Protocol):
     def savings(self, params: dict[str, Any]) -> Any: ...
     def compare(self, ids: list[int]) -> Any: ...
     def recommend(self, params: dict[str, Any]) -> Any: ...
+    def history(self, params: dict[str, Any]) -> Any: ...
+    def forecast(self, params: dict[str, Any]) -> Any: ...
+    def watches(self) -> Any: ...
+    def add_watch(self, body: dict[str, Any]) -> Any: ...
+    def remove_watch(self, watch_id: int) -> None: ...
 
 
 class RemoteError(AppError):
@@ -50,11 +55,22 @@ class RemoteMarket:
         self.api_url = api_url.rstrip("/")
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        return self._send("GET", path, params=clean)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
         import httpx
 
-        clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         try:
-            response = httpx.get(f"{self.api_url}{path}", params=clean, timeout=30.0)
+            response = httpx.request(
+                method, f"{self.api_url}{path}", params=params, json=body, timeout=30.0
+            )
         except httpx.HTTPError as exc:
             raise RemoteError(f"cannot reach GP4U at {self.api_url}: {exc}") from exc
         if response.is_error:
@@ -66,7 +82,7 @@ class RemoteMarket:
                 )
             except ValueError:
                 raise RemoteError(f"HTTP {response.status_code}: {response.text[:200]}") from None
-        return response.json()
+        return response.json() if response.content else None
 
     def offers(self, q: str, sort: str | None, limit: int | None, cursor: str | None) -> Any:
         return self._get("/api/v1/offers", {"q": q, "sort": sort, "limit": limit, "cursor": cursor})
@@ -94,6 +110,21 @@ class RemoteMarket:
 
     def recommend(self, params: dict[str, Any]) -> Any:
         return self._get("/api/v1/recommendations", params)
+
+    def history(self, params: dict[str, Any]) -> Any:
+        return self._get("/api/v1/prices/history", params)
+
+    def forecast(self, params: dict[str, Any]) -> Any:
+        return self._get("/api/v1/prices/forecast", params)
+
+    def watches(self) -> Any:
+        return self._get("/api/v1/alerts")
+
+    def add_watch(self, body: dict[str, Any]) -> Any:
+        return self._send("POST", "/api/v1/alerts", body)
+
+    def remove_watch(self, watch_id: int) -> None:
+        self._send("DELETE", f"/api/v1/alerts/{watch_id}")
 
 
 def _sqlite_path(settings: Settings) -> Path | None:
@@ -246,6 +277,37 @@ class EmbeddedMarket:
         from gp4u.pricing import service
 
         return self._run(lambda s: service.recommendations(s, None, **params))
+
+    def history(self, params: dict[str, Any]) -> Any:
+        from gp4u.kit.clock import SystemClock
+        from gp4u.pricing import service
+
+        now = SystemClock().now()
+        return self._run(lambda s: service.price_history(s, None, now, **params))
+
+    def forecast(self, params: dict[str, Any]) -> Any:
+        from gp4u.kit.clock import SystemClock
+        from gp4u.pricing import service
+
+        now = SystemClock().now()
+        return self._run(lambda s: service.price_forecast(s, None, now, **params))
+
+    def watches(self) -> Any:
+        from gp4u.alerts import service
+
+        return {"items": self._run(lambda s: service.list_watches(s, service.LOCAL_OWNER))}
+
+    def add_watch(self, body: dict[str, Any]) -> Any:
+        from gp4u.alerts import service
+        from gp4u.kit.clock import SystemClock
+
+        now = SystemClock().now()
+        return self._run(lambda s: service.create_watch(s, service.LOCAL_OWNER, now=now, **body))
+
+    def remove_watch(self, watch_id: int) -> None:
+        from gp4u.alerts import service
+
+        self._run(lambda s: service.delete_watch(s, service.LOCAL_OWNER, watch_id))
 
 
 def _arbitrage(session: AsyncSession, params: dict[str, Any]) -> Any:
