@@ -21,8 +21,8 @@ from gp4u.db.engine import unit_of_work
 from gp4u.fakes import kit
 from gp4u.jobs import outbox
 from gp4u.jobs.models import OutboxJob
-from gp4u.offers.models import Offer
 from gp4u.jobs.registry import load_jobs
+from gp4u.offers.models import Offer
 from tests.conftest import T0
 
 BROKER = os.environ.get("GP4U_TEST_CELERY_URL", "redis://127.0.0.1:6379/14")
