@@ -67,7 +67,10 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-def test_only_the_gateway_imports_the_http_client() -> None:
+HTTP_CLIENTS = {"httpx", "requests", "aiohttp", "urllib3", "pycurl"}
+
+
+def test_only_the_gateway_imports_an_http_client() -> None:
     allowed = {
         SRC / "providers" / "gateway.py",
         SRC / "cli" / "market.py",  # the CLI talking to a GP4U server, not to a provider
@@ -75,6 +78,10 @@ def test_only_the_gateway_imports_the_http_client() -> None:
     offenders = [
         str(path.relative_to(SRC))
         for path in SRC.rglob("*.py")
-        if path not in allowed and "httpx" in _imports(path)
+        if path not in allowed and HTTP_CLIENTS & _imports(path)
     ]
     assert offenders == []
+    urllib = [
+        str(p.relative_to(SRC)) for p in SRC.rglob("*.py") if "urllib.request" in p.read_text()
+    ]
+    assert urllib == []

@@ -34,8 +34,9 @@ Assumptions, where the docs are silent or thin:
 - Instance records come nested (`{id, attributes: {...}}` in lists), flat (`GET /instances/{id}`
   per the docs) or under `data` (create); GPUs as a list or a map; port forwards as a list of
   `{internal_port, external_port}` or a map. All are read.
-- Errors are JSON:API `{"errors": [{status, title, detail}]}`. A deleted VM is gone: 404 (or a
-  400 saying "not found") on get/delete means terminated. On create, 404 (unknown location) and
+- Errors are JSON:API `{"errors": [{status, title, detail}]}`. A deleted VM is gone: a 404 (or a
+  400 saying "not found") whose body is TensorDock's JSON:API `errors` means terminated; any other
+  404 (a wrong base URL, a proxy page) is an error, never "gone". On create, 404 (unknown location) and
   details about capacity mean `NoCapacity`; other 4xx are refusals.
 - A VM's name is its GP4U tag label; TensorDock has no labels or idempotency keys.
 """
