@@ -34,6 +34,12 @@ PROVIDER_API = SHARED / "provider-api"
 PG_URL = os.environ.get("GP4U_TEST_DATABASE_URL")
 LANES = ["sqlite", *(["postgresql"] if PG_URL else [])]
 TABLES = (
+    "postings",
+    "journal_entries",
+    "holds",
+    "idempotency_records",
+    "account_balances",
+    "ledger_accounts",
     "offer_prices",
     "offers",
     "source_syncs",

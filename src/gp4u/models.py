@@ -1,9 +1,34 @@
 """Every ORM model, imported in one place so Alembic and the tests see the whole schema."""
 
+from gp4u.alerts.models import Notification, Watch, WebhookDelivery
 from gp4u.db.base import Base
 from gp4u.jobs.models import OutboxJob
+from gp4u.ledger.models import (
+    AccountBalance,
+    Hold,
+    IdempotencyRecord,
+    JournalEntry,
+    LedgerAccount,
+    Posting,
+)
 from gp4u.offers.models import MarketState, Offer, OfferPrice, SourceSync
 
 metadata = Base.metadata
 
-__all__ = ["MarketState", "Offer", "OfferPrice", "OutboxJob", "SourceSync", "metadata"]
+__all__ = [
+    "AccountBalance",
+    "Hold",
+    "IdempotencyRecord",
+    "JournalEntry",
+    "LedgerAccount",
+    "MarketState",
+    "Notification",
+    "Offer",
+    "OfferPrice",
+    "OutboxJob",
+    "Posting",
+    "SourceSync",
+    "Watch",
+    "WebhookDelivery",
+    "metadata",
+]

@@ -253,3 +253,39 @@ def test_pricing_and_alert_commands_on_the_embedded_database(embedded: dict[str,
     assert missing.returncode != 0 and f"no watch {watch_id}" in missing.stderr
     history = run(["history", "H100", "--days", "1", "--csv"], embedded).stdout
     assert history.splitlines()[0] == "at,min_price_per_gpu_hour,median_price_per_gpu_hour,offers"
+
+
+def test_audit_ledger_passes_on_a_sound_ledger_and_fails_on_a_tampered_one(
+    db_url: str, engine: AsyncEngine, env_without_gp4u: dict[str, str]
+) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    from gp4u.db.engine import create_engine, session_factory
+    from gp4u.ledger import service
+    from gp4u.ledger.repository import money_transaction
+
+    env = {**env_without_gp4u, "GP4U_DATABASE_URL": db_url, "GP4U_CATALOG_URL": ""}
+    run(["db", "upgrade"], env)
+
+    async def operate(tamper: bool) -> None:
+        own = create_engine(db_url)
+        sessions = session_factory(own)
+        now = datetime(2026, 11, 1, tzinfo=UTC)
+        async with money_transaction(sessions) as s:
+            await service.deposit(s, "ann", 50_000_000, now)
+        async with money_transaction(sessions) as s:
+            await service.authorise(s, "ann", 20_000_000, now, timedelta(hours=1))
+        if tamper:
+            async with sessions() as s:
+                await s.execute(text("UPDATE holds SET amount = amount - 1"))
+                await s.commit()
+        await own.dispose()
+
+    asyncio.run(operate(False))
+    assert "ledger audit: ok" in run(["audit", "ledger"], env).stdout
+    asyncio.run(operate(True))
+    failed = run(["audit", "ledger"], env, ok=False)
+    assert failed.returncode == 1 and "open holds" in failed.stdout

@@ -804,6 +804,41 @@ def watch_rm(watch_id: int, api_url: str | None) -> None:
 
 
 @main.group()
+def audit() -> None:
+    """Consistency checks."""
+
+
+@audit.command("ledger")
+@handle_errors
+def audit_ledger() -> None:
+    """Recompute every balance from the postings; check that all postings sum to zero, that
+    every journal entry balances, that open holds equal escrow and that no account that may not
+    go negative is. Exits 1 on any mismatch."""
+    import asyncio
+
+    from gp4u.db.engine import engine_from_settings, session_factory
+    from gp4u.db.migrate import upgrade
+    from gp4u.ledger import service
+
+    async def check() -> list[str]:
+        settings = _settings()
+        await upgrade(settings.effective_database_url)
+        engine = engine_from_settings(settings)
+        try:
+            async with session_factory(engine)() as session:
+                return await service.audit(session)
+        finally:
+            await engine.dispose()
+
+    problems = asyncio.run(check())
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        _fail(f"ledger audit failed: {len(problems)} problem(s)", 1)
+    click.echo("ledger audit: ok")
+
+
+@main.group()
 def catalog() -> None:
     """Public price catalogs (SkyPilot vms.csv, gpuhunt CSV)."""
 

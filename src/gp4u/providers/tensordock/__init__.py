@@ -36,7 +36,7 @@ Assumptions, where the docs are silent or thin:
   `{internal_port, external_port}` or a map. All are read.
 - Errors are JSON:API `{"errors": [{status, title, detail}]}`. A deleted VM is gone: a 404 (or a
   400 saying "not found") whose body is TensorDock's JSON:API `errors` means terminated; any other
-  404 (a wrong base URL, a proxy page) is an error, never "gone". On create, 404 (unknown location) and
-  details about capacity mean `NoCapacity`; other 4xx are refusals.
+  404 (a wrong base URL, a proxy page) is an error, never "gone". On create, 404 (unknown
+  location) and details about capacity mean `NoCapacity`; other 4xx are refusals.
 - A VM's name is its GP4U tag label; TensorDock has no labels or idempotency keys.
 """

@@ -1,0 +1,80 @@
+"""The shapes of money movements (pure): each is a list of legs (account kind, owner, signed
+amount in micro-USD) that sums to zero, and the hold state machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WALLET, ESCROW, HOST, PLATFORM, EXTERNAL = (
+    "wallet",
+    "escrow",
+    "host_earnings",
+    "platform_revenue",
+    "external",
+)
+PLATFORM_OWNER, WORLD = "gp4u", "world"
+# Accounts that may hold a negative balance: the outside world (money that came in).
+MAY_GO_NEGATIVE = frozenset({EXTERNAL})
+
+
+@dataclass(frozen=True)
+class Leg:
+    owner: str
+    kind: str
+    amount: int
+
+
+class Unbalanced(ValueError):
+    """A journal entry whose legs do not sum to zero: a bug, never written."""
+
+
+def balanced(legs: list[Leg]) -> list[Leg]:
+    if not legs or sum(leg.amount for leg in legs) != 0:
+        raise Unbalanced(f"legs sum to {sum(leg.amount for leg in legs)}, not 0")
+    return [leg for leg in legs if leg.amount != 0]
+
+
+def deposit(owner: str, amount: int) -> list[Leg]:
+    return balanced([Leg(WORLD, EXTERNAL, -amount), Leg(owner, WALLET, amount)])
+
+
+def withdraw(owner: str, amount: int) -> list[Leg]:
+    return balanced([Leg(owner, WALLET, -amount), Leg(WORLD, EXTERNAL, amount)])
+
+
+def authorise(owner: str, amount: int) -> list[Leg]:
+    return balanced([Leg(owner, WALLET, -amount), Leg(owner, ESCROW, amount)])
+
+
+def capture(
+    owner: str, held: int, amount: int, host: str | None, fee_basis_points: int
+) -> list[Leg]:
+    """Take `amount` of a hold of `held`: to the host (less the platform fee) or to the
+    platform; the rest goes back to the wallet."""
+    if not 0 <= amount <= held:
+        raise ValueError(f"capture {amount} of a hold of {held}")
+    legs = [Leg(owner, ESCROW, -held), Leg(owner, WALLET, held - amount)]
+    if host is None:
+        legs.append(Leg(PLATFORM_OWNER, PLATFORM, amount))
+    else:
+        fee = amount * fee_basis_points // 10_000
+        legs += [Leg(host, HOST, amount - fee), Leg(PLATFORM_OWNER, PLATFORM, fee)]
+    return balanced(legs)
+
+
+def release(owner: str, held: int) -> list[Leg]:
+    """Void or expire: the whole hold goes back to the wallet."""
+    return balanced([Leg(owner, ESCROW, -held), Leg(owner, WALLET, held)])
+
+
+OPEN, CAPTURED, VOIDED, EXPIRED = "open", "captured", "voided", "expired"
+
+
+class HoldResolved(ValueError):
+    """A hold is resolved exactly once."""
+
+
+def resolve(status: str, to: str) -> str:
+    if status != OPEN:
+        raise HoldResolved(f"the hold is already {status}")
+    return to
