@@ -78,9 +78,15 @@ def test_four_processes_share_one_bucket_and_the_provider_never_sees_too_many(
     # the provider's own limit: more than 10 calls in one second get a 429
     httpx.post(f"{fake_process}/_fake/faults", json={"max_per_second": 10})
     provider = f"rl-{uuid.uuid4().hex[:8]}"
+    # The senders run at lower priority than the fake provider: on a busy 2-core machine a late
+    # sender only spreads requests out, while a stalled provider would bunch them up when it
+    # wakes (it timestamps arrivals as it gets to them).
     workers = [
         subprocess.Popen(
             [
+                "nice",
+                "-n",
+                "10",
                 sys.executable,
                 "-m",
                 "tests.providers.rate_worker",

@@ -1,0 +1,160 @@
+"""A stateful property test of the ledger: random sequences of deposits, holds, partial
+captures, voids, expiries, withdrawals and idempotent replays, checked after every step against
+an in-memory model and the audit (postings sum to zero, every entry balances, nothing negative)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from gp4u.db.engine import create_engine, session_factory
+from gp4u.kit.errors import Conflict
+from gp4u.ledger import service
+from gp4u.ledger.repository import money_transaction
+
+USERS = ("ann", "bob")
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+amounts = st.integers(min_value=1, max_value=50_000_000)
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    """One SQLite database per run (a copy of the migrated template)."""
+
+    template: Path
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        path = self.template.parent / f"model-{id(self)}.sqlite3"
+        path.write_bytes(self.template.read_bytes())
+        self.engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        self.sessions = session_factory(self.engine)
+        self.now = T0
+        self.wallet = dict.fromkeys(USERS, 0)
+        self.holds: dict[int, tuple[str, int]] = {}  # open holds: id → (owner, amount)
+        self.replies: dict[str, tuple[int, dict[str, Any]]] = {}
+
+    def run(self, work: Any) -> Any:
+        return self.loop.run_until_complete(work)
+
+    async def _money(self, op: Any) -> Any:
+        async with money_transaction(self.sessions) as session:
+            return await op(session)
+
+    @rule(user=st.sampled_from(USERS), amount=amounts)
+    def deposit(self, user: str, amount: int) -> None:
+        self.run(self._money(lambda s: service.deposit(s, user, amount, self.now)))
+        self.wallet[user] += amount
+
+    @rule(user=st.sampled_from(USERS), amount=amounts, key=st.sampled_from(["k1", "k2", "k3"]))
+    def idempotent_deposit(self, user: str, amount: int, key: str) -> None:
+        async def go() -> Any:
+            return await service.idempotent(
+                self.sessions,
+                user,
+                key,
+                "deposit",
+                {"amount": amount},
+                lambda s: service.deposit(s, user, amount, self.now),
+                self.now,
+            )
+
+        earlier = self.replies.get(f"{user}:{key}")
+        try:
+            reply = self.run(go())
+        except Conflict:
+            assert earlier is not None and earlier[0] != amount
+            return
+        if earlier is None:
+            self.replies[f"{user}:{key}"] = (amount, reply)
+            self.wallet[user] += amount
+        else:
+            assert reply["entry_id"] == earlier[1]["entry_id"] and reply.get("replayed")
+
+    @rule(user=st.sampled_from(USERS), amount=amounts)
+    def hold(self, user: str, amount: int) -> None:
+        try:
+            reply = self.run(
+                self._money(
+                    lambda s: service.authorise(s, user, amount, self.now, timedelta(hours=1))
+                )
+            )
+        except service.InsufficientFunds:
+            assert amount > self.wallet[user]
+            return
+        self.wallet[user] -= amount
+        self.holds[reply["hold_id"]] = (user, amount)
+
+    @precondition(lambda self: bool(self.holds))
+    @rule(data=st.data())
+    def capture(self, data: Any) -> None:
+        hold_id = data.draw(st.sampled_from(sorted(self.holds)))
+        owner, held = self.holds.pop(hold_id)
+        take = data.draw(st.integers(min_value=0, max_value=held))
+        self.run(
+            self._money(
+                lambda s: service.capture(
+                    s, owner, hold_id, take, self.now, host="hal", fee_basis_points=1500
+                )
+            )
+        )
+        self.wallet[owner] += held - take
+
+    @precondition(lambda self: bool(self.holds))
+    @rule(data=st.data())
+    def void(self, data: Any) -> None:
+        hold_id = data.draw(st.sampled_from(sorted(self.holds)))
+        owner, held = self.holds.pop(hold_id)
+        self.run(self._money(lambda s: service.release(s, owner, hold_id, self.now)))
+        self.wallet[owner] += held
+
+    @rule()
+    def time_passes_and_holds_expire(self) -> None:
+        self.now += timedelta(hours=2)
+        expired = self.run(service.expire_due(self.sessions, self.now))
+        assert expired == len(self.holds)
+        for owner, held in self.holds.values():
+            self.wallet[owner] += held
+        self.holds.clear()
+
+    @rule(user=st.sampled_from(USERS), amount=amounts)
+    def withdraw(self, user: str, amount: int) -> None:
+        try:
+            self.run(self._money(lambda s: service.withdraw(s, user, amount, self.now)))
+        except service.InsufficientFunds:
+            assert amount > self.wallet[user]
+            return
+        self.wallet[user] -= amount
+
+    @invariant()
+    def database_equals_the_model_and_the_audit_passes(self) -> None:
+        async def check() -> None:
+            async with self.sessions() as session:
+                assert await service.audit(session) == []
+                for user in USERS:
+                    got = await service.balance(session, user)
+                    held = sum(a for o, a in self.holds.values() if o == user)
+                    assert got == {
+                        "posted": self.wallet[user] + held,
+                        "pending": held,
+                        "available": self.wallet[user],
+                    }
+
+        self.run(check())
+
+    def teardown(self) -> None:
+        self.run(self.engine.dispose())
+        self.loop.close()
+
+
+def test_the_ledger_matches_its_model_under_random_operations(sqlite_template: Path) -> None:
+    LedgerMachine.template = sqlite_template
+    runner = LedgerMachine.TestCase
+    runner.settings = settings(max_examples=25, stateful_step_count=20, deadline=None)
+    runner().runTest()
