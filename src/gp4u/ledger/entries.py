@@ -15,6 +15,9 @@ WALLET, ESCROW, HOST, PLATFORM, EXTERNAL = (
 PLATFORM_OWNER, WORLD = "gp4u", "world"
 # Accounts that may hold a negative balance: the outside world (money that came in).
 MAY_GO_NEGATIVE = frozenset({EXTERNAL})
+# House accounts every movement touches: their balance is only ever the sum of their postings,
+# never a cached row, so concurrent movements do not queue on one hot row.
+UNCACHED = frozenset({EXTERNAL, PLATFORM})
 
 
 @dataclass(frozen=True)

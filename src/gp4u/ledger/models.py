@@ -38,7 +38,8 @@ class LedgerAccount(Base):
 
 class AccountBalance(Base):
     """The sum of an account's postings, kept in the same transaction as they are written; the
-    row is also what concurrent writers lock. The audit recomputes it from the postings."""
+    row is also what concurrent writers lock. The audit recomputes it from the postings. House
+    accounts (external, platform revenue) have none: their balance is the sum of postings."""
 
     __tablename__ = "account_balances"
 

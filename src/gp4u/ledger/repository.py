@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from gp4u.ledger.entries import MAY_GO_NEGATIVE, Leg
+from gp4u.ledger.entries import MAY_GO_NEGATIVE, UNCACHED, Leg
 from gp4u.ledger.models import (
     AccountBalance,
     Hold,
@@ -82,6 +82,8 @@ async def _create(
         .on_conflict_do_nothing()
     )
     for owner, kind in keys:
+        if kind in UNCACHED:
+            continue
         account_id = await conn.scalar(
             select(LedgerAccount.id).where(LedgerAccount.owner == owner, LedgerAccount.kind == kind)
         )
@@ -122,6 +124,8 @@ async def write_entry(
     for leg in legs:
         account_id = accounts[(leg.owner, leg.kind)]
         session.add(Posting(entry_id=entry.id, account_id=account_id, amount=leg.amount))
+        if leg.kind in UNCACHED:
+            continue
         await session.execute(
             update(AccountBalance)
             .where(AccountBalance.account_id == account_id)

@@ -47,7 +47,8 @@ async def _move(
     accounts = await repo.account_ids(
         session, [(leg.owner, leg.kind) for leg in legs] + [(owner, WALLET), (owner, ESCROW)], now
     )
-    balances = await repo.lock_balances(session, list(accounts.values()))
+    cached = [i for (_, kind), i in accounts.items() if kind not in entries.UNCACHED]
+    balances = await repo.lock_balances(session, cached)
     if check_wallet:
         wallet = accounts[(owner, WALLET)]
         need = -sum(leg.amount for leg in legs if (leg.owner, leg.kind) == (owner, WALLET))
