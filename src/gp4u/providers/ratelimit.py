@@ -25,7 +25,7 @@ from gp4u.kit.clock import Clock
 class RatePolicy:
     per_second: float
     burst: int = 1
-    margin: float = 0.2  # fraction added to the spacing
+    margin: float = 0.3  # fraction added to the spacing
 
     @property
     def interval(self) -> float:
