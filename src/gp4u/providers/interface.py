@@ -151,6 +151,15 @@ class Instance:
     created_at: datetime | None = None
 
 
+def tagged_alive(instances: Sequence[Instance], deployment: str) -> list[Instance]:
+    """The instances that carry this deployment's tag and are not gone (`list_tagged`)."""
+    return [
+        i
+        for i in instances
+        if i.tags is not None and i.tags.deployment == deployment and not i.state.is_gone
+    ]
+
+
 @dataclass(frozen=True)
 class CredentialCheck:
     ok: bool

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -28,6 +27,7 @@ from gp4u.providers.gateway import Gateway
 from gp4u.providers.interface import Capability, Instance, InstanceState, LaunchRequest, Tags
 from gp4u.providers.lambda_cloud.adapter import LambdaAdapter, key_name
 from gp4u.providers.ratelimit import RatePolicy
+from tests.providers.support import ArmBefore
 
 PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGp4dXRlc3RrZXlmb3JsYW1iZGE test@gp4u"
 
@@ -107,24 +107,6 @@ def launch_request(session: str, deployment: str = "dep1", **changes: Any) -> La
         "ssh_public_key": PUBLIC_KEY,
     }
     return LaunchRequest(**(fields | changes))
-
-
-class ArmBefore(httpx.AsyncBaseTransport):
-    """The real network, but arming fake faults just as one request goes out: the adapter's
-    lookups before it are answered normally, that request's answer is not."""
-
-    def __init__(self, state: FakeState, method: str, path: str, faults: dict[str, Any]) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
-        self._state, self._call, self._faults = state, (method, path), faults
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if (request.method, request.url.path) == self._call:
-            for name, value in self._faults.items():
-                setattr(self._state.faults, name, value)
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
 
 def calls(fake: RunningFake, method: str, path: str) -> int:

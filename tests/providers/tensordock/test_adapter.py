@@ -8,7 +8,6 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
@@ -28,6 +27,7 @@ from gp4u.providers.gateway import Gateway, ProviderResponse
 from gp4u.providers.interface import Capability, Instance, InstanceState, LaunchRequest, Tags
 from gp4u.providers.tensordock.adapter import NO_KEY, TensorDockAdapter, _gone
 from tests.conftest import PROVIDER_API
+from tests.providers.support import ArmBefore
 
 LOCATION = json.loads(
     (PROVIDER_API / "tensordock" / "v2-locations.response.docs-excerpt.json").read_text()
@@ -70,24 +70,6 @@ def adapter(
     gateway: Gateway, fake: kit.RunningFake, api_key: str | None = "test-key"
 ) -> TensorDockAdapter:
     return FastAdapter.create("tensordock", gateway, api_key=api_key, base_url=fake.url)
-
-
-class ArmBefore(httpx.AsyncBaseTransport):
-    """The real network, but arming fake faults just as one request goes out: the adapter's
-    lookups before it are answered normally, that request's answer is not."""
-
-    def __init__(self, state: FakeState, method: str, path: str, faults: dict[str, Any]) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
-        self._state, self._call, self._faults = state, (method, path), faults
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if (request.method, request.url.path) == self._call:
-            for name, value in self._faults.items():
-                setattr(self._state.faults, name, value)
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
 
 @pytest.fixture(scope="module")

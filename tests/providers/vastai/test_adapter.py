@@ -27,6 +27,7 @@ from gp4u.providers.base import (
 from gp4u.providers.gateway import CallPolicy, Gateway
 from gp4u.providers.interface import Capability, Instance, InstanceState, LaunchRequest, Tags
 from gp4u.providers.vastai.adapter import NO_KEY, VastaiAdapter
+from tests.providers.support import ArmBefore
 
 INSTANCES = "/api/v1/instances/"
 
@@ -70,24 +71,6 @@ async def gateway() -> AsyncIterator[Gateway]:
 @pytest.fixture
 def vast(gateway: Gateway, fake: RunningFake, state: FakeState) -> VastaiAdapter:
     return FastVastai.create("vastai", gateway, api_key="test-key", base_url=fake.url)
-
-
-class ArmBefore(httpx.AsyncBaseTransport):
-    """The real network, but arming fake faults just as one request goes out: the adapter's
-    lookups before it are answered normally, that request's answer is not."""
-
-    def __init__(self, state: FakeState, method: str, path: str, faults: dict[str, Any]) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
-        self._state, self._call, self._faults = state, (method, path), faults
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if (request.method, request.url.path) == self._call:
-            for name, value in self._faults.items():
-                setattr(self._state.faults, name, value)
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
 
 @pytest.fixture(scope="module")

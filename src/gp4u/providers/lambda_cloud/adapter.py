@@ -38,6 +38,7 @@ from gp4u.providers.interface import (
     InstanceState,
     LaunchRequest,
     ProviderAdapter,
+    tagged_alive,
 )
 from gp4u.providers.lambda_cloud.parse import (
     AUTH_ERRORS,
@@ -125,11 +126,7 @@ class LambdaAdapter(ProviderAdapter):
 
     async def list_tagged(self, deployment: str) -> list[Instance]:
         self._require(Capability.LAUNCH)
-        return [
-            i
-            for i in await self._list()
-            if not i.state.is_gone and i.tags is not None and i.tags.deployment == deployment
-        ]
+        return tagged_alive(await self._list(), deployment)
 
     async def terminate(self, instance_id: str) -> None:
         self._require(Capability.LAUNCH)

@@ -32,6 +32,7 @@ from gp4u.providers.interface import (
     LaunchRequest,
     ProviderAdapter,
     ProviderKind,
+    tagged_alive,
 )
 from gp4u.providers.ratelimit import RatePolicy
 from gp4u.providers.runpod.parse import (
@@ -265,13 +266,7 @@ class RunPodAdapter(ProviderAdapter):
 
     async def list_tagged(self, deployment: str) -> list[Instance]:
         self._require(Capability.LAUNCH)
-        return [
-            instance
-            for instance in await self._my_pods()
-            if instance.tags is not None
-            and instance.tags.deployment == deployment
-            and not instance.state.is_gone
-        ]
+        return tagged_alive(await self._my_pods(), deployment)
 
     async def terminate(self, instance_id: str) -> None:
         self._require(Capability.LAUNCH)

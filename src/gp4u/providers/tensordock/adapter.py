@@ -31,6 +31,7 @@ from gp4u.providers.interface import (
     InstanceState,
     LaunchRequest,
     ProviderAdapter,
+    tagged_alive,
 )
 from gp4u.providers.ratelimit import RatePolicy
 from gp4u.providers.tensordock.parse import (
@@ -192,13 +193,7 @@ class TensorDockAdapter(ProviderAdapter):
 
     async def list_tagged(self, deployment: str) -> list[Instance]:
         self._require(Capability.LAUNCH)
-        return [
-            instance
-            for instance in await self._instances()
-            if instance.tags is not None
-            and instance.tags.deployment == deployment
-            and not instance.state.is_gone
-        ]
+        return tagged_alive(await self._instances(), deployment)
 
     async def terminate(self, instance_id: str) -> None:
         self._require(Capability.LAUNCH)

@@ -28,6 +28,7 @@ from gp4u.providers.interface import (
     LaunchRequest,
     ProviderAdapter,
     ProviderKind,
+    tagged_alive,
 )
 from gp4u.providers.ratelimit import RatePolicy
 from gp4u.providers.vastai.parse import (
@@ -122,13 +123,7 @@ class VastaiAdapter(ProviderAdapter):
 
     async def list_tagged(self, deployment: str) -> list[Instance]:
         self._require(Capability.LAUNCH)
-        return [
-            instance
-            for instance in await self._list()
-            if instance.tags is not None
-            and instance.tags.deployment == deployment
-            and not instance.state.is_gone
-        ]
+        return tagged_alive(await self._list(), deployment)
 
     async def terminate(self, instance_id: str) -> None:
         """Destroy; an id Vast does not know (a 404 in Vast's own error envelope, or
