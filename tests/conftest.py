@@ -21,6 +21,7 @@ from gp4u.db.engine import create_engine, session_factory
 from gp4u.db.migrate import upgrade_sync
 from gp4u.fakes import catalog, kit
 from gp4u.kit.clock import FrozenClock
+from gp4u.models import metadata
 from gp4u.settings import Settings
 
 # The shared sample data sits next to the repository (../shared/data); GP4U_SHARED_DATA overrides.
@@ -33,21 +34,9 @@ CATALOGS = SHARED / "catalogs"
 PROVIDER_API = SHARED / "provider-api"
 PG_URL = os.environ.get("GP4U_TEST_DATABASE_URL")
 LANES = ["sqlite", *(["postgresql"] if PG_URL else [])]
-TABLES = (
-    "postings",
-    "journal_entries",
-    "holds",
-    "idempotency_records",
-    "account_balances",
-    "ledger_accounts",
-    "offer_prices",
-    "offers",
-    "source_syncs",
-    "job_outbox",
-    "webhook_deliveries",
-    "notifications",
-    "watches",
-)
+# Emptied between PostgreSQL tests (market_state keeps its one row and users the local user,
+# which the migrations create).
+TABLES = tuple(t.name for t in metadata.sorted_tables if t.name not in ("market_state", "users"))
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
@@ -93,6 +82,7 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
         async with engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
             await conn.execute(text("UPDATE market_state SET version = 0"))
+            await conn.execute(text("DELETE FROM users WHERE id <> 'local'"))
     yield engine
     await engine.dispose()
 
@@ -127,6 +117,21 @@ def app(settings: Settings, engine: AsyncEngine, clock: FrozenClock) -> FastAPI:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """The real app on the test database, called in-process over ASGI."""
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gp4u.test") as c:
+            yield c
+
+
+@pytest.fixture
+async def accounts_client(
+    settings: Settings, engine: AsyncEngine, clock: FrozenClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app in multi-user mode (GP4U_AUTH=accounts): everything but public market data
+    needs credentials."""
+    app = create_app(
+        settings.model_copy(update={"auth": "accounts"}), clock=clock, background_jobs=False
+    )
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gp4u.test") as c:

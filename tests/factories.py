@@ -71,3 +71,31 @@ async def all_pages(client: httpx.AsyncClient, **params: Any) -> list[dict[str, 
         cursor = page["next_cursor"]
         if not cursor:
             return items
+
+
+PASSWORD = "correct horse battery staple"
+
+
+async def sign_up(
+    client: httpx.AsyncClient, email: str, roles: tuple[str, ...] = ("renter",)
+) -> dict[str, str]:
+    """A new account on a server in accounts mode: its auth headers (access token)."""
+    response = await client.post(
+        "/api/v1/auth/signup", json={"email": email, "password": PASSWORD, "roles": list(roles)}
+    )
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def make_admin(
+    sessions: async_sessionmaker[AsyncSession], client: httpx.AsyncClient, email: str
+) -> dict[str, str]:
+    """A new account granted the admin role by the operator (as `gp4u user grant` does)."""
+    from gp4u.accounts import service as accounts
+
+    await sign_up(client, email)
+    async with unit_of_work(sessions) as session:
+        await accounts.grant_role(session, email, "admin")
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

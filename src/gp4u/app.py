@@ -11,6 +11,9 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from gp4u import __version__
+from gp4u.accounts.endpoints import routers as account_routers
+from gp4u.accounts.keyring import keyring
+from gp4u.accounts.throttle import LoginThrottle, MemoryThrottleStore, RedisThrottleStore
 from gp4u.alerts.endpoints import router as alerts_router
 from gp4u.db.engine import ensure_data_dir
 from gp4u.db.migrate import upgrade
@@ -24,7 +27,7 @@ from gp4u.settings import Settings
 from gp4u.sources.endpoints import router as providers_router
 from gp4u.system.endpoints import router as system_router
 from gp4u.web.errors import install_error_handlers
-from gp4u.web.middleware import RequestIdMiddleware
+from gp4u.web.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gp4u.web.responses import FastJSON
 from gp4u.worker.context import open_context
 from gp4u.worker.inprocess import InProcessRunner
@@ -59,6 +62,8 @@ def create_app(
         sessions = ctx.sessions
         app.state.engine, app.state.sessions = ctx.engine, sessions
         app.state.providers, app.state.jobs = ctx.providers, ctx
+        store = RedisThrottleStore(ctx.redis) if ctx.redis is not None else MemoryThrottleStore()
+        app.state.login_throttle = LoginThrottle(store, clock)
         if settings.simulated_market:
             outcome = await offer_jobs.ensure_market(sessions, clock)
             if outcome:
@@ -96,7 +101,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.keyring = keyring(settings)
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(system_router)
     app.include_router(pricing_router)  # before offers: /offers/compare is not an offer id
@@ -104,6 +111,8 @@ def create_app(
     app.include_router(gpus_router)
     app.include_router(providers_router)
     app.include_router(alerts_router)
+    for router in account_routers:
+        app.include_router(router)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

@@ -1,5 +1,6 @@
 """Every ORM model, imported in one place so Alembic and the tests see the whole schema."""
 
+from gp4u.accounts.models import ApiKey, ProviderCredential, RefreshToken, User
 from gp4u.alerts.models import Notification, Watch, WebhookDelivery
 from gp4u.db.base import Base
 from gp4u.jobs.models import OutboxJob
@@ -17,6 +18,7 @@ metadata = Base.metadata
 
 __all__ = [
     "AccountBalance",
+    "ApiKey",
     "Hold",
     "IdempotencyRecord",
     "JournalEntry",
@@ -27,7 +29,10 @@ __all__ = [
     "OfferPrice",
     "OutboxJob",
     "Posting",
+    "ProviderCredential",
+    "RefreshToken",
     "SourceSync",
+    "User",
     "Watch",
     "WebhookDelivery",
     "metadata",

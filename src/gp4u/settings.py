@@ -16,6 +16,9 @@ DEFAULT_CATALOG_PROVIDERS = (
     "paperspace,do,oci,azure,aws,gcp"
 )
 
+MIN_SECRET_CHARS = 32
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
 
 class Settings(BaseSettings):
     """Every knob of GP4U. Read from the environment (GP4U_*) or a `.env` file."""
@@ -41,6 +44,32 @@ class Settings(BaseSettings):
         "local",
         pattern=r"^[a-z0-9]{1,16}$",
         description="Tags every instance GP4U launches, so it can find (and reap) its own.",
+    )
+
+    auth: Literal["local", "accounts"] = Field(
+        "local",
+        description="local: one user, no sign-up; requests without credentials act as the local "
+        "owner of everything (only allowed on a loopback address). accounts: multi-user; every "
+        "request except public market data must carry a token or an API key.",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Master secret (at least 32 characters) from which the token signing key, the "
+        "API-key pepper and the provider-credential encryption key are derived. Unset in "
+        "development: a random one is created in GP4U_DATA_DIR/secret.key. Required in "
+        "production and with Celery.",
+    )
+    access_token_minutes: int = Field(15, ge=1, le=60, description="Access token lifetime.")
+    refresh_token_days: int = Field(30, ge=1, le=90, description="Refresh token lifetime.")
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Request bodies larger than this get 413."
+    )
+    platform_fee_bps: int = Field(
+        1000,
+        ge=0,
+        le=5000,
+        description="Platform fee on host earnings, in basis points (1000 = 10 %), taken when a "
+        "hold is captured for a host.",
     )
 
     host: str = "127.0.0.1"
@@ -148,7 +177,27 @@ class Settings(BaseSettings):
             raise ValueError("GP4U_JOBS_BACKEND=celery needs GP4U_REDIS_URL (the Celery broker)")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("GP4U_REDIS_URL must start with redis://, rediss:// or unix://")
+        self._check_auth()
         return self
+
+    def _check_auth(self) -> None:
+        secret = self.secret_key.get_secret_value() if self.secret_key else None
+        if secret is not None and len(secret) < MIN_SECRET_CHARS:
+            raise ValueError(f"GP4U_SECRET_KEY must be at least {MIN_SECRET_CHARS} characters")
+        if self.env == "production":
+            if self.auth != "accounts":
+                raise ValueError("production needs GP4U_AUTH=accounts (local mode has no login)")
+            if secret is None:
+                raise ValueError("production needs GP4U_SECRET_KEY (no generated default)")
+        if self.jobs_backend == "celery" and secret is None:
+            raise ValueError(
+                "GP4U_JOBS_BACKEND=celery needs GP4U_SECRET_KEY: every process must share it"
+            )
+        if self.auth == "local" and self.host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                f"GP4U_AUTH=local serves every request as the local owner, so it only binds to a "
+                f"loopback address, not {self.host!r}; use GP4U_AUTH=accounts to serve a network"
+            )
 
     @property
     def provider_list(self) -> list[str]:

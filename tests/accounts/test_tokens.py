@@ -43,7 +43,7 @@ def claims(kind: str = "access", /, **overrides: Any) -> dict[str, Any]:
         "iat": now,
         "exp": now + 900,
     }
-    base.update({"roles": ["renter"]} if kind == "access" else {"jti": "t1", "fam": "f1"})
+    base.update({"roles": ["renter"], "ver": 0} if kind == "access" else {"jti": "t1", "fam": "f1"})
     base.update(overrides)
     return {key: value for key, value in base.items() if value is not None}
 
@@ -73,6 +73,7 @@ def test_access_round_trip() -> None:
         issued_at=T0,
         expires_at=T0 + timedelta(seconds=900),
         key_id=None,
+        version=0,
     )
     header = jwt.get_unverified_header(token)
     assert header["alg"] == "HS256"
@@ -199,7 +200,7 @@ def test_wrong_issuer_is_refused() -> None:
     assert reason_of(issue_refresh(other, "u", "f", "t", T0), decode_refresh) == "wrong issuer"
 
 
-@pytest.mark.parametrize("claim", ["exp", "iat", "iss", "aud", "sub", "typ", "roles"])
+@pytest.mark.parametrize("claim", ["exp", "iat", "iss", "aud", "sub", "typ", "roles", "ver"])
 def test_access_missing_a_required_claim_is_refused(claim: str) -> None:
     assert reason_of(forge(claims(**{claim: None}))) == f"missing claim: {claim}"
 
@@ -216,6 +217,8 @@ def test_refresh_missing_a_required_claim_is_refused(claim: str) -> None:
         ("sub", 42, decode_access),
         ("roles", "admin", decode_access),
         ("roles", ["admin", 1], decode_access),
+        ("ver", "1", decode_access),
+        ("ver", True, decode_access),
         ("key_id", 7, decode_access),
         ("jti", 7, decode_refresh),
         ("fam", ["f"], decode_refresh),

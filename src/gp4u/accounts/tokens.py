@@ -73,6 +73,7 @@ class AccessClaims:
     issued_at: datetime
     expires_at: datetime
     key_id: str | None  # the API key this token acts for, if any (per-key scopes and budgets)
+    version: int  # the user's token version when issued: bumping it revokes every older token
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,11 @@ def issue_access(
     roles: Iterable[str],
     now: datetime,
     key_id: str | None = None,
+    version: int = 0,
 ) -> str:
     claims = _claims(config, subject, ACCESS, now, config.access_ttl_seconds)
     claims["roles"] = sorted(set(roles))
+    claims["ver"] = version
     if key_id is not None:
         claims["key_id"] = key_id
     return _encode(config, claims)
@@ -113,19 +116,23 @@ def issue_refresh(
 
 
 def decode_access(config: TokenConfig, token: str, now: datetime) -> AccessClaims:
-    claims = _decode(config, token, now, ACCESS, ("roles",))
+    claims = _decode(config, token, now, ACCESS, ("roles", "ver"))
     roles = claims["roles"]
     if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
         raise InvalidToken("malformed claim: roles")
     key_id = claims.get("key_id")
     if key_id is not None and not isinstance(key_id, str):
         raise InvalidToken("malformed claim: key_id")
+    version = claims["ver"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InvalidToken("malformed claim: ver")
     return AccessClaims(
         subject=claims["sub"],
         roles=frozenset(roles),
         issued_at=_datetime(claims["iat"]),
         expires_at=_datetime(claims["exp"]),
         key_id=key_id,
+        version=version,
     )
 
 

@@ -1,5 +1,5 @@
 """Alerts API: watches, the notification feed, the live stream (Server-Sent Events) and the
-webhook delivery log. Everything belongs to the local user until accounts exist."""
+webhook delivery log. Every object belongs to the user who made it; another user's is 404."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from gp4u.accounts.deps import Reader, Trader
 from gp4u.alerts import service
 from gp4u.alerts.schemas import (
     DeliveriesOut,
@@ -21,11 +22,10 @@ from gp4u.alerts.schemas import (
     WatchOut,
 )
 from gp4u.web.deps import ClockDep, SessionDep
-from gp4u.web.errors import ERROR_RESPONSES
+from gp4u.web.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from gp4u.web.responses import FastJSON
 
-router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
-OWNER = service.LOCAL_OWNER
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=AUTH_RESPONSES)
 POLL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 15.0
 
@@ -37,10 +37,12 @@ HEARTBEAT_SECONDS = 15.0
     responses=ERROR_RESPONSES,
     summary="Watch a query for a price at or below a threshold",
 )
-async def create_watch(body: WatchIn, session: SessionDep, clock: ClockDep) -> FastJSON:
+async def create_watch(
+    body: WatchIn, user: Trader, session: SessionDep, clock: ClockDep
+) -> FastJSON:
     created = await service.create_watch(
         session,
-        OWNER,
+        user.owner,
         name=body.name,
         query=body.query,
         max_price_per_gpu_hour=body.max_price_per_gpu_hour,
@@ -51,20 +53,23 @@ async def create_watch(body: WatchIn, session: SessionDep, clock: ClockDep) -> F
 
 
 @router.get("", response_model=WatchesOut, summary="Your watches")
-async def list_watches(session: SessionDep) -> FastJSON:
-    return FastJSON({"items": await service.list_watches(session, OWNER)})
+async def list_watches(user: Reader, session: SessionDep) -> FastJSON:
+    return FastJSON({"items": await service.list_watches(session, user.owner)})
 
 
 @router.get(
     "/notifications", response_model=NotificationsOut, summary="The alert feed, newest first"
 )
 async def notifications(
+    user: Reader,
     session: SessionDep,
     after: int = Query(0, ge=0, description="Only notifications with a larger id."),
     unread: bool = Query(False),
     limit: int = Query(50, ge=1, le=500),
 ) -> FastJSON:
-    items = await service.notifications(session, OWNER, after=after, unread=unread, limit=limit)
+    items = await service.notifications(
+        session, user.owner, after=after, unread=unread, limit=limit
+    )
     return FastJSON({"items": items})
 
 
@@ -74,8 +79,8 @@ async def notifications(
     responses=ERROR_RESPONSES,
     summary="Mark a notification read",
 )
-async def mark_read(note_id: int, session: SessionDep) -> FastJSON:
-    return FastJSON(await service.mark_read(session, OWNER, note_id))
+async def mark_read(note_id: int, user: Reader, session: SessionDep) -> FastJSON:
+    return FastJSON(await service.mark_read(session, user.owner, note_id))
 
 
 @router.get(
@@ -88,19 +93,21 @@ async def mark_read(note_id: int, session: SessionDep) -> FastJSON:
 )
 async def stream(
     request: Request,
+    user: Reader,
+    session: SessionDep,
     last_event_id: int | None = Header(None),
     max_events: int | None = Query(None, ge=1),
 ) -> StreamingResponse:
-    sessions = request.app.state.sessions
+    sessions, owner = request.app.state.sessions, user.owner
     if last_event_id is None:
-        async with sessions() as session:
-            last_event_id = await service.last_notification_id(session, OWNER)
+        last_event_id = await service.last_notification_id(session, owner)
+    await session.commit()  # the stream polls with its own sessions: hold no transaction open
 
     async def events() -> AsyncIterator[bytes]:
         after, sent, quiet = last_event_id or 0, 0, 0.0
         while not await request.is_disconnected():
             async with sessions() as session:
-                batch = await service.new_notifications(session, OWNER, after)
+                batch = await service.new_notifications(session, owner, after)
             for note in batch:
                 after = note["id"]
                 sent += 1
@@ -119,13 +126,13 @@ async def stream(
 
 
 @router.get("/{watch_id}", response_model=WatchOut, responses=ERROR_RESPONSES, summary="One watch")
-async def get_watch(watch_id: int, session: SessionDep) -> FastJSON:
-    return FastJSON(await service.get_watch(session, OWNER, watch_id))
+async def get_watch(watch_id: int, user: Reader, session: SessionDep) -> FastJSON:
+    return FastJSON(await service.get_watch(session, user.owner, watch_id))
 
 
 @router.delete("/{watch_id}", status_code=204, responses=ERROR_RESPONSES, summary="Delete a watch")
-async def delete_watch(watch_id: int, session: SessionDep) -> Response:
-    await service.delete_watch(session, OWNER, watch_id)
+async def delete_watch(watch_id: int, user: Trader, session: SessionDep) -> Response:
+    await service.delete_watch(session, user.owner, watch_id)
     return Response(status_code=204)
 
 
@@ -135,5 +142,5 @@ async def delete_watch(watch_id: int, session: SessionDep) -> Response:
     responses=ERROR_RESPONSES,
     summary="The webhook delivery log of a watch",
 )
-async def deliveries(watch_id: int, session: SessionDep) -> FastJSON:
-    return FastJSON({"items": await service.deliveries(session, OWNER, watch_id)})
+async def deliveries(watch_id: int, user: Reader, session: SessionDep) -> FastJSON:
+    return FastJSON({"items": await service.deliveries(session, user.owner, watch_id)})

@@ -23,6 +23,13 @@ class AppError(Exception):
     def envelope(self) -> dict[str, Any]:
         return {"error": self.name, "detail": self.detail, **self.extra}
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers the error implies (WWW-Authenticate, Retry-After…)."""
+        if self.status_code == 401:
+            return {"WWW-Authenticate": "Bearer"}
+        return {}
+
 
 class NotFound(AppError):
     status_code = 404
@@ -46,3 +53,16 @@ class Conflict(AppError):
 
 class ServiceUnavailable(AppError):
     status_code = 503
+
+
+class TooManyRequests(AppError):
+    """Slow down: `retry_after_seconds` is sent as the Retry-After header too."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail, retry_after_seconds=retry_after_seconds)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.extra["retry_after_seconds"])}

@@ -1,6 +1,6 @@
 """Provider API: the provider list with health, one provider's health, an on-demand sync, and
-the operator actions (reset a circuit breaker, invalidate an offer cache; admin-only once
-accounts exist)."""
+the operator actions (sync now, reset a circuit breaker, invalidate an offer cache), which are
+admin-only. Reading provider health is public market data."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from gp4u.accounts.deps import AdminUser
 from gp4u.providers.registry import ProviderSet
 from gp4u.sources import service
 from gp4u.sources.schemas import ProviderOut, ProvidersOut, SyncOut
 from gp4u.web.deps import ClockDep, SessionDep
-from gp4u.web.errors import ERROR_RESPONSES
+from gp4u.web.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from gp4u.web.responses import FastJSON
 
 router = APIRouter(prefix="/api/v1/providers", tags=["providers"])
@@ -63,11 +64,11 @@ async def current_offers(name: str, providers: ProvidersDep) -> FastJSON:
 @router.post(
     "/{name}/sync",
     response_model=SyncOut,
-    responses=ERROR_RESPONSES,
-    summary="Sync one provider now and return what the run did",
+    responses={**ERROR_RESPONSES, **AUTH_RESPONSES},
+    summary="Sync one provider now and return what the run did (admins only)",
 )
 async def sync_now(
-    name: str, request: Request, providers: ProvidersDep, clock: ClockDep
+    name: str, _admin: AdminUser, request: Request, providers: ProvidersDep, clock: ClockDep
 ) -> FastJSON:
     outcome = await service.sync_provider(request.app.state.sessions, providers, name, clock)
     return FastJSON(outcome.as_dict())
@@ -75,17 +76,17 @@ async def sync_now(
 
 @router.post(
     "/{name}/breaker/reset",
-    responses=ERROR_RESPONSES,
-    summary="Close a provider's circuit breaker (operator action)",
+    responses={**ERROR_RESPONSES, **AUTH_RESPONSES},
+    summary="Close a provider's circuit breaker (admins only)",
 )
-async def reset_breaker(name: str, providers: ProvidersDep) -> FastJSON:
+async def reset_breaker(name: str, _admin: AdminUser, providers: ProvidersDep) -> FastJSON:
     return FastJSON(await service.reset_breaker(providers, name))
 
 
 @router.post(
     "/{name}/cache/invalidate",
-    responses=ERROR_RESPONSES,
-    summary="Drop a provider's cached offers (operator action)",
+    responses={**ERROR_RESPONSES, **AUTH_RESPONSES},
+    summary="Drop a provider's cached offers (admins only)",
 )
-async def invalidate_cache(name: str, providers: ProvidersDep) -> FastJSON:
+async def invalidate_cache(name: str, _admin: AdminUser, providers: ProvidersDep) -> FastJSON:
     return FastJSON(await service.invalidate_cache(providers, name))

@@ -30,11 +30,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "Bad query: names the bad field or value."},
     404: {"model": ErrorOut, "description": "Not found."},
 }
+# Routes that need a login add these (local mode answers them without credentials).
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "No valid access token or API key."},
+    403: {"model": ErrorOut, "description": "Authenticated, but not allowed to do this."},
+}
 
 
 async def _app_error(_request: Request, exc: Exception) -> FastJSON:
     assert isinstance(exc, AppError)
-    return FastJSON(exc.envelope(), status_code=exc.status_code)
+    return FastJSON(exc.envelope(), status_code=exc.status_code, headers=exc.headers or None)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> FastJSON:
@@ -58,7 +63,9 @@ async def _validation_error(_request: Request, exc: Exception) -> FastJSON:
 
 async def _http_error(_request: Request, exc: Exception) -> FastJSON:
     assert isinstance(exc, StarletteHTTPException)
-    name = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
+    name = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}.get(
+        exc.status_code, "HTTPError"
+    )
     return FastJSON(
         {"error": name, "detail": str(exc.detail)},
         status_code=exc.status_code,
