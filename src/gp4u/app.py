@@ -26,6 +26,8 @@ from gp4u.pricing.endpoints import router as pricing_router
 from gp4u.settings import Settings
 from gp4u.sources.endpoints import router as providers_router
 from gp4u.system.endpoints import router as system_router
+from gp4u.wallet.endpoints import router as wallet_router
+from gp4u.wallet.rails import build_rails
 from gp4u.web.errors import install_error_handlers
 from gp4u.web.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gp4u.web.responses import FastJSON
@@ -102,6 +104,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.keyring = keyring(settings)
+    app.state.rails = build_rails(settings.rail_list, settings.test_rail_settle_seconds)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
@@ -113,6 +116,7 @@ def create_app(
     app.include_router(alerts_router)
     for router in account_routers:
         app.include_router(router)
+    app.include_router(wallet_router)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

@@ -13,12 +13,16 @@ from gp4u.ledger.models import (
     Posting,
 )
 from gp4u.offers.models import MarketState, Offer, OfferPrice, SourceSync
+from gp4u.wallet.models import Budget, BudgetAlert, Charge, Payment
 
 metadata = Base.metadata
 
 __all__ = [
     "AccountBalance",
     "ApiKey",
+    "Budget",
+    "BudgetAlert",
+    "Charge",
     "Hold",
     "IdempotencyRecord",
     "JournalEntry",
@@ -28,6 +32,7 @@ __all__ = [
     "Offer",
     "OfferPrice",
     "OutboxJob",
+    "Payment",
     "Posting",
     "ProviderCredential",
     "RefreshToken",

@@ -72,6 +72,15 @@ class Settings(BaseSettings):
         "hold is captured for a host.",
     )
 
+    payment_rails: str = Field(
+        "test-instant,test-async",
+        description="Payment rails offered for deposits and withdrawals (comma-separated). The "
+        "test rails settle by source token (tok_ok, tok_decline) and are refused in production.",
+    )
+    test_rail_settle_seconds: float = Field(
+        60.0, ge=0, description="How long the test-async rail keeps a transfer pending."
+    )
+
     host: str = "127.0.0.1"
     port: int = 8000
     migrate_on_start: bool = Field(
@@ -189,6 +198,8 @@ class Settings(BaseSettings):
                 raise ValueError("production needs GP4U_AUTH=accounts (local mode has no login)")
             if secret is None:
                 raise ValueError("production needs GP4U_SECRET_KEY (no generated default)")
+        if self.env == "production" and any(r.startswith("test-") for r in self.rail_list):
+            raise ValueError("production cannot offer the test payment rails (free money)")
         if self.jobs_backend == "celery" and secret is None:
             raise ValueError(
                 "GP4U_JOBS_BACKEND=celery needs GP4U_SECRET_KEY: every process must share it"
@@ -198,6 +209,10 @@ class Settings(BaseSettings):
                 f"GP4U_AUTH=local serves every request as the local owner, so it only binds to a "
                 f"loopback address, not {self.host!r}; use GP4U_AUTH=accounts to serve a network"
             )
+
+    @property
+    def rail_list(self) -> list[str]:
+        return [r.strip() for r in self.payment_rails.split(",") if r.strip()]
 
     @property
     def provider_list(self) -> list[str]:

@@ -204,6 +204,30 @@ def _notification(watch: Watch, now: datetime) -> Notification:
     )
 
 
+async def notify(
+    session: AsyncSession,
+    owner: str,
+    *,
+    kind: str,
+    message: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> None:
+    """A notification not tied to a watch (a budget threshold, a session event…): it reaches
+    the feed and the live stream like price alerts do."""
+    session.add(
+        Notification(
+            owner=owner,
+            watch_id=None,
+            kind=kind,
+            message=message,
+            payload=payload,
+            read=False,
+            created_at=now,
+        )
+    )
+
+
 def present_notification(note: Notification) -> dict[str, Any]:
     return {
         "id": note.id,

@@ -1,0 +1,464 @@
+"""The wallet: deposits and withdrawals through payment rails, spending (charges on holds) under
+monthly budgets, balances, transactions and spending analytics.
+
+Money-moving functions take a session inside a ledger money transaction (see
+`gp4u.ledger.repository.money_transaction`), so a payment or charge row and its journal entry
+commit together or not at all. Rails are called inside that transaction: right for the test
+rails, which answer at once; a networked rail would record the payment first and call out from
+the settle job (docs/decisions.md)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gp4u.alerts.service import notify
+from gp4u.kit.errors import AppError, InvalidInput, NotFound
+from gp4u.kit.money import format_usd, micros_to_usd
+from gp4u.ledger import service as ledger
+from gp4u.ledger.repository import money_transaction
+from gp4u.ledger.service import Sessions
+from gp4u.wallet import rails as rail_kinds
+from gp4u.wallet import repository as repo
+from gp4u.wallet.models import Budget, Charge, Payment
+from gp4u.wallet.rails import PaymentRail, RailResult
+
+THRESHOLDS = (50, 80, 100)
+# A withdrawal's hold must outlive the slowest rail: it is paid out or released, never expired.
+WITHDRAWAL_HOLD = timedelta(days=365)
+CATEGORIES = ("session", "reservation", "cluster", "other")
+MAX_DEPOSIT = 100_000 * 1_000_000
+
+
+class BudgetExceeded(AppError):
+    """New spending past a monthly budget."""
+
+    status_code = 402
+
+
+# --- balances and history ------------------------------------------------------------------
+
+
+async def summary(session: AsyncSession, owner: str, now: datetime) -> dict[str, Any]:
+    money = await ledger.balance(session, owner)
+    return {
+        "currency": "USD",
+        "available": micros_to_usd(money["available"]),
+        "held": micros_to_usd(money["pending"]),
+        "posted": micros_to_usd(money["posted"]),
+        "budget": await _user_budget_view(session, owner, now),
+    }
+
+
+async def transactions(
+    session: AsyncSession,
+    owner: str,
+    *,
+    kind: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    before: int | None,
+    limit: int,
+) -> dict[str, Any]:
+    rows = await repo.transactions(session, owner, kind, since, until, before, limit + 1)
+    page = rows[:limit]
+    return {
+        "items": [
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "available_change": micros_to_usd(int(row.available)),
+                "held_change": micros_to_usd(int(row.held)),
+                "earnings_change": micros_to_usd(int(row.earnings)),
+                "hold_id": row.hold_id,
+                "memo": row.memo or {},
+                "created_at": row.created_at,
+            }
+            for row in page
+        ],
+        "next_before": page[-1].id if len(rows) > limit and page else None,
+    }
+
+
+async def analytics(session: AsyncSession, owner: str, days: int, now: datetime) -> dict[str, Any]:
+    """Captured spending over the last `days` days (UTC), by day and by category."""
+    first = (now - timedelta(days=days - 1)).date()
+    since = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    by_day: dict[str, dict[str, int]] = {
+        (first + timedelta(days=i)).isoformat(): defaultdict(int) for i in range(days)
+    }
+    totals: dict[str, int] = defaultdict(int)
+    for resolved_at, category, captured in await repo.captured_since(session, owner, since):
+        day = resolved_at.astimezone(UTC).date().isoformat()
+        if day in by_day:
+            by_day[day][category] += captured
+            totals[category] += captured
+    return {
+        "days": [
+            {
+                "date": day,
+                "spent": micros_to_usd(sum(split.values())),
+                "by_category": {k: micros_to_usd(v) for k, v in sorted(split.items())},
+            }
+            for day, split in by_day.items()
+        ],
+        "by_category": {k: micros_to_usd(v) for k, v in sorted(totals.items())},
+        "total": micros_to_usd(sum(totals.values())),
+    }
+
+
+# --- payments ------------------------------------------------------------------------------
+
+
+def _rail(rails: Mapping[str, PaymentRail], name: str) -> PaymentRail:
+    rail = rails.get(name)
+    if rail is None:
+        raise InvalidInput(
+            f"unknown payment rail {name!r}; this server offers: {', '.join(sorted(rails))}",
+            field="rail",
+        )
+    return rail
+
+
+def payment_view(payment: Payment) -> dict[str, Any]:
+    """JSON-ready (times as ISO text): idempotency records store this response verbatim."""
+    return {
+        "id": payment.id,
+        "direction": payment.direction,
+        "rail": payment.rail,
+        "amount": micros_to_usd(payment.amount),
+        "status": payment.status,
+        "failure_reason": payment.failure_reason,
+        "created_at": payment.created_at.isoformat(),
+        "settled_at": payment.settled_at.isoformat() if payment.settled_at else None,
+    }
+
+
+async def deposit(
+    session: AsyncSession,
+    rails: Mapping[str, PaymentRail],
+    owner: str,
+    amount: int,
+    rail_name: str,
+    source: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Collect `amount` through a rail: posted to the wallet when the rail settles it."""
+    if not 0 < amount <= MAX_DEPOSIT:
+        raise InvalidInput(
+            f"a deposit is between $0.01 and {format_usd(MAX_DEPOSIT)}", field="amount"
+        )
+    result = await _rail(rails, rail_name).collect(amount, source, now)
+    payment = Payment(
+        owner=owner,
+        direction="deposit",
+        rail=rail_name,
+        amount=amount,
+        status=rail_kinds.PENDING,
+        reference=result.reference,
+        created_at=now,
+    )
+    session.add(payment)
+    await session.flush()
+    await _apply(session, payment, result, now)
+    return payment_view(payment)
+
+
+async def withdraw(
+    session: AsyncSession,
+    rails: Mapping[str, PaymentRail],
+    owner: str,
+    amount: int,
+    rail_name: str,
+    destination: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Hold `amount` at once (InsufficientFunds if it is not available), then pay it out when
+    the rail settles, or give it back if the rail fails."""
+    rail = _rail(rails, rail_name)
+    hold = await ledger.authorise(session, owner, amount, now, WITHDRAWAL_HOLD)
+    result = await rail.pay_out(amount, destination, now)
+    payment = Payment(
+        owner=owner,
+        direction="withdrawal",
+        rail=rail_name,
+        amount=amount,
+        status=rail_kinds.PENDING,
+        reference=result.reference,
+        hold_id=hold["hold_id"],
+        created_at=now,
+    )
+    session.add(payment)
+    await session.flush()
+    await _apply(session, payment, result, now)
+    return payment_view(payment)
+
+
+async def _apply(
+    session: AsyncSession, payment: Payment, result: RailResult, now: datetime
+) -> None:
+    """Move the money a rail's answer calls for, once: a payment leaves `pending` only here."""
+    if payment.status != rail_kinds.PENDING or result.status == rail_kinds.PENDING:
+        return
+    settled = result.status == rail_kinds.SETTLED
+    if payment.direction == "deposit" and settled:
+        payment.entry_id = (await ledger.deposit(session, payment.owner, payment.amount, now))[
+            "entry_id"
+        ]
+    elif payment.direction == "withdrawal":
+        assert payment.hold_id is not None
+        if settled:
+            await ledger.payout(session, payment.owner, payment.hold_id, now)
+        else:
+            await ledger.release(session, payment.owner, payment.hold_id, now)
+    payment.status = result.status
+    payment.failure_reason = result.reason
+    payment.settled_at = now
+
+
+async def settle_pending(
+    sessions: Sessions, rails: Mapping[str, PaymentRail], now: datetime
+) -> dict[str, int]:
+    """Ask the rails about every pending payment and settle or fail those they have decided
+    (each in its own transaction, the payment row locked and re-checked)."""
+    async with sessions() as session:
+        pending = await repo.pending_payment_ids(session, limit=1000)
+    counts: dict[str, int] = defaultdict(int)
+    for payment_id in pending:
+        async with money_transaction(sessions) as session:
+            payment = await repo.payment(session, payment_id, lock=True)
+            if payment is None or payment.status != rail_kinds.PENDING:
+                continue
+            rail = rails.get(payment.rail)
+            if rail is None:
+                counts["unknown_rail"] += 1
+                continue
+            result = await rail.status(payment.reference, now)
+            await _apply(session, payment, result, now)
+            counts[payment.status] += 1
+    return dict(counts)
+
+
+async def payments(
+    session: AsyncSession, owner: str, status: str | None, before: int | None, limit: int
+) -> dict[str, Any]:
+    rows = await repo.payments_of(session, owner, status, before, limit + 1)
+    page = rows[:limit]
+    return {
+        "items": [payment_view(p) for p in page],
+        "next_before": page[-1].id if len(rows) > limit and page else None,
+    }
+
+
+async def get_payment(session: AsyncSession, owner: str, payment_id: int) -> dict[str, Any]:
+    payment = await repo.payment(session, payment_id)
+    if payment is None or payment.owner != owner:
+        raise NotFound(f"no payment {payment_id}")
+    return payment_view(payment)
+
+
+# --- spending and budgets ------------------------------------------------------------------
+
+
+def month_of(now: datetime) -> tuple[str, datetime]:
+    start = datetime(now.year, now.month, 1, tzinfo=UTC)
+    return start.strftime("%Y-%m"), start
+
+
+async def authorise_spend(
+    session: AsyncSession,
+    owner: str,
+    key_prefix: str | None,
+    amount: int,
+    category: str,
+    description: str,
+    ttl: timedelta,
+    now: datetime,
+) -> dict[str, Any]:
+    """Hold `amount` for a session, reservation or cluster, within the user's monthly budget
+    and the API key's (BudgetExceeded), and the available balance (InsufficientFunds)."""
+    if category not in CATEGORIES:
+        raise InvalidInput(f"category is one of {', '.join(CATEGORIES)}", field="category")
+    month, start = month_of(now)
+    for scope, limit in await _limits(session, owner, key_prefix):
+        spent = await repo.month_spend(session, owner, scope or None, start)
+        if spent + amount > limit:
+            whose = "your monthly budget" if not scope else f"API key {scope}'s monthly budget"
+            raise BudgetExceeded(
+                f"{whose} of {format_usd(limit)} would be exceeded: {format_usd(spent)} spent or "
+                f"committed in {month}, this needs {format_usd(amount)}",
+                spent=micros_to_usd(spent),
+                limit=micros_to_usd(limit),
+            )
+    hold = await ledger.authorise(session, owner, amount, now, ttl)
+    charge = Charge(
+        owner=owner,
+        key_prefix=key_prefix,
+        hold_id=hold["hold_id"],
+        category=category,
+        description=description[:200],
+        held=amount,
+        captured=0,
+        status="open",
+        created_at=now,
+    )
+    session.add(charge)
+    await session.flush()
+    await _check_thresholds(session, owner, key_prefix, now)
+    return charge_view(charge)
+
+
+async def capture_spend(
+    session: AsyncSession,
+    owner: str,
+    charge_id: int,
+    amount: int,
+    now: datetime,
+    *,
+    host: str | None = None,
+    fee_basis_points: int = 0,
+) -> dict[str, Any]:
+    """Pay `amount` of a charge (to a host, less the platform fee, or to GP4U); the rest of
+    its hold returns to the wallet."""
+    charge = await _charge(session, owner, charge_id)
+    await ledger.capture(
+        session, owner, charge.hold_id, amount, now, host=host, fee_basis_points=fee_basis_points
+    )
+    charge.captured, charge.status, charge.resolved_at = amount, "captured", now
+    await _check_thresholds(session, owner, charge.key_prefix, now)
+    return charge_view(charge)
+
+
+async def release_spend(
+    session: AsyncSession, owner: str, charge_id: int, now: datetime
+) -> dict[str, Any]:
+    charge = await _charge(session, owner, charge_id)
+    await ledger.release(session, owner, charge.hold_id, now)
+    charge.status, charge.resolved_at = "released", now
+    return charge_view(charge)
+
+
+async def _charge(session: AsyncSession, owner: str, charge_id: int) -> Charge:
+    charge = await repo.charge(session, charge_id, lock=True)
+    if charge is None or charge.owner != owner:
+        raise NotFound(f"no charge {charge_id}")
+    return charge
+
+
+def charge_view(charge: Charge) -> dict[str, Any]:
+    return {
+        "id": charge.id,
+        "hold_id": charge.hold_id,
+        "category": charge.category,
+        "description": charge.description,
+        "held": micros_to_usd(charge.held),
+        "captured": micros_to_usd(charge.captured),
+        "status": charge.status,
+        "created_at": charge.created_at,
+        "resolved_at": charge.resolved_at,
+    }
+
+
+async def _limits(
+    session: AsyncSession, owner: str, key_prefix: str | None
+) -> list[tuple[str, int]]:
+    """(scope, monthly limit) of the budgets that apply: the user's ("") and the key's."""
+    scopes = {"", key_prefix} if key_prefix else {""}
+    return [
+        (b.key_prefix, b.monthly_limit)
+        for b in await repo.budgets_of(session, owner)
+        if b.key_prefix in scopes
+    ]
+
+
+async def _check_thresholds(
+    session: AsyncSession, owner: str, key_prefix: str | None, now: datetime
+) -> None:
+    month, start = month_of(now)
+    for scope, limit in await _limits(session, owner, key_prefix):
+        spent = await repo.month_spend(session, owner, scope or None, start)
+        for threshold in THRESHOLDS:
+            if spent * 100 < limit * threshold:
+                break
+            if await repo.record_budget_alert(session, owner, scope, month, threshold, now):
+                whose = "Your monthly budget" if not scope else f"API key {scope}'s budget"
+                await notify(
+                    session,
+                    owner,
+                    kind="budget",
+                    message=f"{whose}: {threshold}% used ({format_usd(spent)} of "
+                    f"{format_usd(limit)} in {month})"
+                    + (". New spending is refused until next month." if threshold >= 100 else ""),
+                    payload={
+                        "threshold": threshold,
+                        "spent": micros_to_usd(spent),
+                        "limit": micros_to_usd(limit),
+                        "month": month,
+                        "key_id": scope or None,
+                    },
+                    now=now,
+                )
+
+
+async def set_budget(
+    session: AsyncSession,
+    owner: str,
+    key_prefix: str | None,
+    limit: int | None,
+    now: datetime,
+    known_keys: set[str],
+) -> dict[str, Any]:
+    """Set (or with None, remove) the monthly cap of the user or of one of their API keys."""
+    scope = key_prefix or ""
+    if scope and scope not in known_keys:
+        raise NotFound(f"no API key {scope}")
+    row = await repo.budget(session, owner, scope)
+    if limit is None:
+        if row is not None:
+            await session.delete(row)
+    elif row is None:
+        session.add(Budget(owner=owner, key_prefix=scope, monthly_limit=limit, updated_at=now))
+    else:
+        row.monthly_limit, row.updated_at = limit, now
+    await session.flush()
+    return await budgets(session, owner, now)
+
+
+async def budgets(session: AsyncSession, owner: str, now: datetime) -> dict[str, Any]:
+    month, start = month_of(now)
+    views = []
+    for row in await repo.budgets_of(session, owner):
+        spent = await repo.month_spend(session, owner, row.key_prefix or None, start)
+        views.append(_budget_view(row, spent, month))
+    return {
+        "month": month,
+        "budget": next((v for v in views if v["key_id"] is None), None),
+        "keys": [v for v in views if v["key_id"] is not None],
+        "spent": micros_to_usd(await repo.month_spend(session, owner, None, start)),
+    }
+
+
+async def _user_budget_view(
+    session: AsyncSession, owner: str, now: datetime
+) -> dict[str, Any] | None:
+    row = await repo.budget(session, owner, "")
+    if row is None:
+        return None
+    month, start = month_of(now)
+    return _budget_view(row, await repo.month_spend(session, owner, None, start), month)
+
+
+def _budget_view(row: Budget, spent: int, month: str) -> dict[str, Any]:
+    return {
+        "key_id": row.key_prefix or None,
+        "monthly_limit": micros_to_usd(row.monthly_limit),
+        "spent": micros_to_usd(spent),
+        "remaining": micros_to_usd(max(0, row.monthly_limit - spent)),
+        "used_percent": round(100 * spent / row.monthly_limit, 1) if row.monthly_limit else 100.0,
+        "month": month,
+        "thresholds": list(THRESHOLDS),
+    }
