@@ -1,0 +1,214 @@
+"""The authorisation baseline, walked over every route of the app (OWASP API1, API2, API3,
+API5): in multi-user mode every non-public route needs credentials; every route that takes an
+object id answers another user's object with 404 and leaves it untouched; request bodies refuse
+unknown fields; responses never carry secrets. A new route fails these tests until it is
+classified here."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gp4u.alerts.service import notify
+from gp4u.app import create_app
+from gp4u.db.engine import unit_of_work
+from gp4u.kit.clock import FrozenClock
+from gp4u.settings import Settings
+from tests.factories import sign_up
+
+# Public market data and the ways in: no credentials needed.
+PUBLIC = re.compile(
+    r"^(/api/openapi\.json|/api/docs|/docs/oauth2-redirect|/healthz|/readyz|/metrics|/"
+    r"|/api/v1/(offers|offers/summary|offers/compare|offers/\{offer_id\}|gpus|gpus/\{name\}"
+    r"|arbitrage/\w+|recommendations|prices/\w+|providers|providers/\{name\}/(health|offers)"
+    r"|auth/(signup|token|login|refresh)))$"
+)
+# Routes with an id that are not per-user objects, and why.
+NOT_OWNED = {
+    ("POST", "/api/v1/providers/{name}/sync"): "admin operation (403 for others)",
+    ("POST", "/api/v1/providers/{name}/breaker/reset"): "admin operation (403 for others)",
+    ("POST", "/api/v1/providers/{name}/cache/invalidate"): "admin operation (403 for others)",
+    ("PATCH", "/api/v1/admin/users/{user_id}"): "admin operation (403 for others)",
+    ("PUT", "/api/v1/me/provider-keys/{provider}"): "names a slot in the caller's own account",
+}
+
+
+@dataclass
+class Owned:
+    """How user A makes the object; returns the path with its id filled in and a check that
+    the object is still there (after B's attempt)."""
+
+    make: Callable[[httpx.AsyncClient, dict[str, str], Any], Awaitable[tuple[str, str | None]]]
+
+
+async def _watch(
+    client: httpx.AsyncClient, headers: dict[str, str], _: Any
+) -> tuple[str, str | None]:
+    created = await client.post(
+        "/api/v1/alerts",
+        json={"query": "gpu=H100", "max_price_per_gpu_hour": 2.0},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    watch = created.json()["id"]
+    return str(watch), f"/api/v1/alerts/{watch}"
+
+
+async def _notification(
+    client: httpx.AsyncClient, headers: dict[str, str], ctx: Any
+) -> tuple[str, str | None]:
+    me = (await client.get("/api/v1/me", headers=headers)).json()["id"]
+    async with unit_of_work(ctx["sessions"]) as session:
+        await notify(session, me, kind="test", message="hello", payload={}, now=ctx["now"])
+    notes = (await client.get("/api/v1/alerts/notifications", headers=headers)).json()["items"]
+    return str(notes[0]["id"]), None
+
+
+async def _api_key(
+    client: httpx.AsyncClient, headers: dict[str, str], _: Any
+) -> tuple[str, str | None]:
+    created = await client.post(
+        "/api/v1/me/api-keys", json={"name": "k", "scopes": ["read"]}, headers=headers
+    )
+    return created.json()["id"], None
+
+
+async def _provider_key(
+    client: httpx.AsyncClient, headers: dict[str, str], _: Any
+) -> tuple[str, str | None]:
+    await client.put(
+        "/api/v1/me/provider-keys/vastai", json={"api_key": "secret-value-123456"}, headers=headers
+    )
+    return "vastai", None
+
+
+async def _payment(
+    client: httpx.AsyncClient, headers: dict[str, str], _: Any
+) -> tuple[str, str | None]:
+    created = await client.post(
+        "/api/v1/wallet/deposits", json={"amount": "5", "source": "tok_ok"}, headers=headers
+    )
+    payment = created.json()["id"]
+    return str(payment), f"/api/v1/wallet/payments/{payment}"
+
+
+OWNED: dict[tuple[str, str], Owned] = {
+    ("GET", "/api/v1/alerts/{watch_id}"): Owned(_watch),
+    ("DELETE", "/api/v1/alerts/{watch_id}"): Owned(_watch),
+    ("GET", "/api/v1/alerts/{watch_id}/deliveries"): Owned(_watch),
+    ("POST", "/api/v1/alerts/notifications/{note_id}/read"): Owned(_notification),
+    ("DELETE", "/api/v1/me/api-keys/{key_id}"): Owned(_api_key),
+    ("DELETE", "/api/v1/me/provider-keys/{provider}"): Owned(_provider_key),
+    ("GET", "/api/v1/wallet/payments/{payment_id}"): Owned(_payment),
+}
+
+
+def routes(app: FastAPI) -> list[tuple[str, str]]:
+    found = []
+    for context in iter_route_contexts(app.routes):
+        path = context.path
+        for method in sorted(getattr(context.route, "methods", None) or ()):
+            if path and method != "HEAD":
+                found.append((method, path))
+    return found
+
+
+@pytest.fixture
+def accounts_app(settings: Settings, clock: FrozenClock) -> FastAPI:
+    return create_app(
+        settings.model_copy(update={"auth": "accounts"}), clock=clock, background_jobs=False
+    )
+
+
+def test_every_route_with_an_id_is_classified(accounts_app: FastAPI) -> None:
+    unclassified = [
+        route
+        for route in routes(accounts_app)
+        if "{" in route[1]
+        and route not in OWNED
+        and route not in NOT_OWNED
+        and not PUBLIC.match(route[1])
+    ]
+    assert unclassified == [], "add each to OWNED (with a maker) or NOT_OWNED (with a reason)"
+
+
+async def test_every_non_public_route_needs_credentials(
+    accounts_client: httpx.AsyncClient, accounts_app: FastAPI
+) -> None:
+    checked = 0
+    for method, path in routes(accounts_app):
+        if PUBLIC.match(path):
+            continue
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        response = await accounts_client.request(method, url)
+        assert response.status_code == 401, (method, path, response.status_code)
+        checked += 1
+    assert checked >= 30
+
+
+@pytest.mark.parametrize("route", sorted(OWNED), ids=lambda r: f"{r[0]} {r[1]}")
+async def test_another_users_object_is_404_and_untouched(
+    accounts_client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
+    route: tuple[str, str],
+) -> None:
+    method, template = route
+    alice = await sign_up(accounts_client, "alice@example.com")
+    bob = await sign_up(accounts_client, "bob@example.com")
+    object_id, still_there = await OWNED[route].make(
+        accounts_client, alice, {"sessions": sessions, "now": clock.now()}
+    )
+    url = re.sub(r"\{[^}]+\}", object_id, template)
+    response = await accounts_client.request(method, url, headers=bob)
+    assert response.status_code == 404, (method, url, response.text)
+    assert object_id not in response.text or response.json()["error"] == "NotFound"
+    if still_there is not None:
+        assert (await accounts_client.get(still_there, headers=alice)).status_code == 200
+    mine = await accounts_client.request(method, url, headers=alice)
+    assert mine.status_code < 400, (method, url, mine.text)
+
+
+def test_request_bodies_refuse_unknown_fields(accounts_app: FastAPI) -> None:
+    schemas = accounts_app.openapi()["components"]["schemas"]
+    bodies = set()
+    for operations in accounts_app.openapi()["paths"].values():
+        for operation in operations.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            for media in content.values():
+                ref = media["schema"].get("$ref", "")
+                bodies.add(ref.rsplit("/", 1)[-1])
+    bodies.discard("")
+    assert bodies, "no request bodies found"
+    open_ = [
+        name
+        for name in sorted(bodies)
+        if schemas[name].get("additionalProperties") is not False
+        and not name.startswith("Body_")  # form bodies (OAuth2 password form) have fixed fields
+    ]
+    assert open_ == [], "request models must refuse unknown fields (web.schemas.RequestModel)"
+
+
+SECRET_FIELDS = re.compile(r"password|hash|digest|secret|ciphertext|api_key$|^key$", re.I)
+# Secrets returned once, by the request that creates them, and never again.
+SHOWN_ONCE = {"WatchCreated.webhook_secret", "ApiKeyCreated.key"}
+
+
+def test_response_models_carry_no_secrets(accounts_app: FastAPI) -> None:
+    schemas = accounts_app.openapi()["components"]["schemas"]
+    leaks = [
+        f"{name}.{field}"
+        for name, schema in schemas.items()
+        if not name.endswith("In") and not name.startswith("Body_")
+        for field in schema.get("properties", {})
+        if SECRET_FIELDS.search(field)
+    ]
+    assert sorted(leaks) == sorted(SHOWN_ONCE)
