@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gp4u.accounts.keyring import AUDIENCE, ISSUER
 from gp4u.accounts.models import ApiKey, ProviderCredential, User
 from gp4u.kit.clock import FrozenClock
+from gp4u.settings import Settings
 from tests.factories import PASSWORD, make_admin, sign_up
 
 NEW_PASSWORD = "an entirely different passphrase"
@@ -353,3 +354,35 @@ async def test_request_bodies_over_one_mebibyte_get_413(client: httpx.AsyncClien
         "/api/v1/alerts", content=chunks(), headers={"content-type": "application/json"}
     )
     assert streamed.status_code == 413
+
+
+async def test_a_users_stored_provider_key_drives_the_adapter_for_their_sessions(
+    accounts_client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    from gp4u.accounts.keyring import keyring
+    from gp4u.accounts.service import provider_api_key
+    from gp4u.fakes import kit, vastai
+    from gp4u.providers.registry import build_providers
+
+    state = kit.FakeState(api_key="users-own-vast-key-0001")
+    with kit.running(vastai.create_app(state)) as fake:
+        headers = await sign_up(accounts_client, "lou@example.com")
+        owner = (await accounts_client.get("/api/v1/me", headers=headers)).json()["id"]
+        await accounts_client.put(
+            "/api/v1/me/provider-keys/vastai",
+            json={"api_key": "users-own-vast-key-0001"},
+            headers=headers,
+        )
+        async with sessions() as session:
+            key = await provider_api_key(session, keyring(settings), owner, "vastai")
+        assert key == "users-own-vast-key-0001"
+        configured = settings.model_copy(update={"vastai_url": fake.url, "vastai_api_key": None})
+        providers = build_providers(configured, clock)
+        try:
+            assert not (await providers.get("vastai").check_credentials()).ok  # no server key
+            assert (await providers.for_account("vastai", key).check_credentials()).ok
+        finally:
+            await providers.aclose()

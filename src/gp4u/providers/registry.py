@@ -87,6 +87,17 @@ class ProviderSet:
             raise LookupError(f"provider {name!r}: {reason}")
         return adapter
 
+    def for_account(self, name: str, api_key: str) -> ProviderAdapter:
+        """An adapter that acts with a user's own provider key (for that user's sessions). It
+        shares the gateway: the same breaker, timeouts and, per key, rate limits."""
+        return adapter_class(name).create(
+            name,
+            self.gateway,
+            api_key=api_key,
+            base_url=self.settings.base_url(name),
+            options=_options(self.settings, name),
+        )
+
     def sync_interval(self, adapter: ProviderAdapter) -> float:
         s = self.settings
         every = s.live_sync_seconds if adapter.live else s.catalog_sync_seconds
