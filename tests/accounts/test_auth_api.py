@@ -386,3 +386,16 @@ async def test_a_users_stored_provider_key_drives_the_adapter_for_their_sessions
             assert (await providers.for_account("vastai", key).check_credentials()).ok
         finally:
             await providers.aclose()
+
+
+async def test_a_multi_user_server_refuses_webhooks_into_its_own_network(
+    accounts_client: httpx.AsyncClient,
+) -> None:
+    headers = await sign_up(accounts_client, "max@example.com")
+    for url in ("http://127.0.0.1:6379/", "http://169.254.169.254/latest", "http://10.0.0.5/x"):
+        refused = await accounts_client.post(
+            "/api/v1/alerts",
+            json={"query": "gpu=H100", "max_price_per_gpu_hour": 2.0, "webhook_url": url},
+            headers=headers,
+        )
+        assert refused.status_code == 400 and refused.json()["field"] == "webhook_url", url

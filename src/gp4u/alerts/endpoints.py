@@ -21,7 +21,7 @@ from gp4u.alerts.schemas import (
     WatchIn,
     WatchOut,
 )
-from gp4u.web.deps import ClockDep, SessionDep
+from gp4u.web.deps import ClockDep, SessionDep, SettingsDep
 from gp4u.web.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from gp4u.web.responses import FastJSON
 
@@ -38,7 +38,7 @@ HEARTBEAT_SECONDS = 15.0
     summary="Watch a query for a price at or below a threshold",
 )
 async def create_watch(
-    body: WatchIn, user: Trader, session: SessionDep, clock: ClockDep
+    body: WatchIn, user: Trader, session: SessionDep, clock: ClockDep, settings: SettingsDep
 ) -> FastJSON:
     created = await service.create_watch(
         session,
@@ -48,6 +48,7 @@ async def create_watch(
         max_price_per_gpu_hour=body.max_price_per_gpu_hour,
         webhook_url=body.webhook_url,
         now=clock.now(),
+        public_webhooks_only=settings.auth == "accounts",
     )
     return FastJSON(created, status_code=201)
 

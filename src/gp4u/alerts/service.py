@@ -10,15 +10,18 @@ logged on the delivery."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import weakref
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.alerts.evaluate import WatchEvaluator
@@ -34,6 +37,7 @@ from gp4u.providers.gateway import CallPolicy, Gateway, ProviderClient
 LOCAL_OWNER = "local"
 DELIVER = "alerts.deliver_webhook"
 MAX_DELIVERY_ATTEMPTS = 8
+MAX_WATCHES = 500  # per user: keeps listings bounded and evaluation fair
 
 
 def _query(text: str) -> OfferQuery:
@@ -68,8 +72,10 @@ async def create_watch(
     max_price_per_gpu_hour: float,
     webhook_url: str | None,
     now: datetime,
+    public_webhooks_only: bool = False,
 ) -> dict[str, Any]:
-    """A new watch; the webhook secret is returned this once and never again."""
+    """A new watch; the webhook secret is returned this once and never again. A multi-user
+    server passes `public_webhooks_only`: a webhook may not point into GP4U's own network."""
     try:
         _query(query)
     except InvalidQuery as exc:
@@ -80,6 +86,16 @@ async def create_watch(
         )
     if webhook_url and not webhook_url.startswith(("https://", "http://")):
         raise InvalidInput("webhook_url must be an http(s) URL", field="webhook_url")
+    if webhook_url and public_webhooks_only and not await is_public_url(webhook_url):
+        raise InvalidInput(
+            "webhook_url must reach a public address, not a private, loopback or link-local one",
+            field="webhook_url",
+        )
+    count = await session.scalar(
+        select(func.count()).select_from(Watch).where(Watch.owner == owner)
+    )
+    if (count or 0) >= MAX_WATCHES:
+        raise InvalidInput(f"at most {MAX_WATCHES} watches; delete some first", field="query")
     watch = Watch(
         owner=owner,
         name=(name or query or "every offer")[:200],
@@ -94,6 +110,19 @@ async def create_watch(
     session.add(watch)
     await session.flush()
     return {**present_watch(watch), "webhook_secret": watch.webhook_secret}
+
+
+async def is_public_url(url: str) -> bool:
+    """Whether every address the URL's host resolves to is globally routable (SSRF guard)."""
+    host = urlsplit(url).hostname
+    if not host:
+        return False
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError:
+        return False
+    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
+    return bool(addresses) and all(address.is_global for address in addresses)
 
 
 async def list_watches(session: AsyncSession, owner: str) -> list[dict[str, Any]]:
