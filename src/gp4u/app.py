@@ -53,6 +53,7 @@ def create_app(
     background_jobs: bool = True,
 ) -> FastAPI:
     settings = settings or Settings()
+    settings.check_auth()
     clock = clock or SystemClock()
 
     @asynccontextmanager

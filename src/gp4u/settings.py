@@ -186,10 +186,12 @@ class Settings(BaseSettings):
             raise ValueError("GP4U_JOBS_BACKEND=celery needs GP4U_REDIS_URL (the Celery broker)")
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("GP4U_REDIS_URL must start with redis://, rediss:// or unix://")
-        self._check_auth()
+        self.check_auth()
         return self
 
-    def _check_auth(self) -> None:
+    def check_auth(self) -> None:
+        """Refuses an unsafe authentication setup (also called by create_app: copies made with
+        model_copy, such as `gp4u serve --host`, skip validators)."""
         secret = self.secret_key.get_secret_value() if self.secret_key else None
         if secret is not None and len(secret) < MIN_SECRET_CHARS:
             raise ValueError(f"GP4U_SECRET_KEY must be at least {MIN_SECRET_CHARS} characters")

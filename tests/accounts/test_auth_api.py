@@ -399,3 +399,21 @@ async def test_a_multi_user_server_refuses_webhooks_into_its_own_network(
             headers=headers,
         )
         assert refused.status_code == 400 and refused.json()["field"] == "webhook_url", url
+
+
+def test_local_mode_is_refused_off_loopback_and_production_needs_accounts(
+    settings: Settings,
+) -> None:
+    from gp4u.app import create_app
+
+    with pytest.raises(ValueError, match="loopback"):
+        create_app(settings.model_copy(update={"host": "0.0.0.0"}))
+    create_app(settings.model_copy(update={"host": "0.0.0.0", "auth": "accounts"}))
+    with pytest.raises(ValueError, match="GP4U_SECRET_KEY"):
+        Settings(env="production", auth="accounts", payment_rails="")
+    with pytest.raises(ValueError, match="GP4U_AUTH=accounts"):
+        Settings(env="production", secret_key="s" * 40, payment_rails="")
+    with pytest.raises(ValueError, match="test payment rails"):
+        Settings(env="production", auth="accounts", secret_key="s" * 40)
+    with pytest.raises(ValueError, match="at least 32"):
+        Settings(secret_key="short")
