@@ -4,11 +4,7 @@ GP4U_DATABASE_URL, and a live `gp4u serve` reached with --api."""
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,21 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gp4u.db.schema_version import SCHEMA_REVISION
 from gp4u.fakes import kit
+from tests.cli.conftest import run
 from tests.conftest import CATALOGS
-
-GP4U = [str(Path(sys.executable).parent / "gp4u")]
-
-
-def run(args: list[str], env: dict[str, str], ok: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([*GP4U, *args], env=env, capture_output=True, text=True, timeout=180)
-    if ok:
-        assert result.returncode == 0, result.stderr
-    return result
-
-
-@pytest.fixture
-def embedded(tmp_path: Path, env_without_gp4u: dict[str, str]) -> dict[str, str]:
-    return {**env_without_gp4u, "GP4U_DATA_DIR": str(tmp_path / "var"), "GP4U_CATALOG_URL": ""}
 
 
 def test_first_search_sets_up_the_embedded_market(embedded: dict[str, str], tmp_path: Path) -> None:
@@ -128,47 +111,6 @@ def test_cli_on_each_database(
     assert {g["gpu"] for g in groups} >= {"H100", "A100", "B200"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def live_server(tmp_path: Path, env_without_gp4u: dict[str, str]) -> Iterator[str]:
-    """`gp4u serve` on an empty data directory with no network (the catalog host is closed)."""
-    port = _free_port()
-    env = {
-        **env_without_gp4u,
-        "GP4U_DATA_DIR": str(tmp_path / "served"),
-        "GP4U_CATALOG_URL": "http://127.0.0.1:9",
-        "GP4U_CATALOG_PROVIDERS": "lambda,aws",
-        "GP4U_PROVIDERS": "local",
-    }
-    process = subprocess.Popen(
-        [*GP4U, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError("server did not become ready")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def test_offline_server_answers_at_once_and_cli_talks_to_it(
     live_server: str, env_without_gp4u: dict[str, str]
 ) -> None:
@@ -255,6 +197,7 @@ def test_pricing_and_alert_commands_on_the_embedded_database(embedded: dict[str,
     assert history.splitlines()[0] == "at,min_price_per_gpu_hour,median_price_per_gpu_hour,offers"
 
 
+@pytest.mark.tampers_ledger
 def test_audit_ledger_passes_on_a_sound_ledger_and_fails_on_a_tampered_one(
     db_url: str, engine: AsyncEngine, env_without_gp4u: dict[str, str]
 ) -> None:

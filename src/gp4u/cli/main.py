@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from gp4u.kit.errors import AppError
-
-F = TypeVar("F", bound=Callable[..., Any])
+from gp4u.cli.accounts import login, logout, user
+from gp4u.cli.common import api_option, handle_errors, output_options
+from gp4u.cli.common import fail as _fail
+from gp4u.cli.common import load_settings as _settings
+from gp4u.cli.wallet import wallet
 
 EPILOG_QUERY = """\b
 QUERY language: `field op value` terms, all must hold.
@@ -26,58 +27,19 @@ Only available offers are shown unless the query mentions `available`.
 """
 
 
-def _settings() -> Any:
-    from gp4u.settings import Settings
-
-    return Settings()
-
-
-def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-def handle_errors(fn: F) -> F:
-    """Show business errors (bad queries, unknown ids, provider failures) as one clear line."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except AppError as exc:
-            _fail(exc.detail)
-        except (FileNotFoundError, ValueError) as exc:
-            _fail(str(exc))
-        return None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def output_options(fn: F) -> F:
-    fn = click.option("--csv", "fmt", flag_value="csv", help="Print CSV.")(fn)
-    fn = click.option("--json", "fmt", flag_value="json", help="Print JSON (the API's shape).")(fn)
-    return click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(fn)
-
-
-def api_option(fn: F) -> F:
-    return click.option(
-        "--api",
-        "api_url",
-        envvar="GP4U_API_URL",
-        metavar="URL",
-        help="Ask this GP4U server instead of the local database (env GP4U_API_URL).",
-    )(fn)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="gp4u", prog_name="gp4u")
 def main() -> None:
     """GP4U, the Kayak of GPUs: every provider's GPU offers in one searchable market.
 
     Without a server, commands use the embedded database in GP4U_DATA_DIR (default ./var);
-    with --api URL (or GP4U_API_URL) they ask a running GP4U server.
+    with --api URL (or GP4U_API_URL) they ask a running GP4U server, with the API key that
+    `gp4u login` stored for it.
     """
+
+
+for command in (login, logout, wallet, user):
+    main.add_command(command)
 
 
 @main.command()

@@ -16,8 +16,9 @@ from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from gp4u.cli.remote import RemoteClient, RemoteError
 from gp4u.db.schema_version import SCHEMA_REVISION
-from gp4u.kit.errors import AppError, NotFound
+from gp4u.kit.errors import NotFound
 from gp4u.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,85 +47,48 @@ class Market(Protocol):
     def remove_watch(self, watch_id: int) -> None: ...
 
 
-class RemoteError(AppError):
-    """An error envelope returned by a remote GP4U server."""
-
-
-class RemoteMarket:
-    def __init__(self, api_url: str) -> None:
-        self.api_url = api_url.rstrip("/")
-
-    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
-        return self._send("GET", path, params=clean)
-
-    def _send(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None = None,
-        params: dict[str, Any] | None = None,
-    ) -> Any:
-        import httpx
-
-        try:
-            response = httpx.request(
-                method, f"{self.api_url}{path}", params=params, json=body, timeout=30.0
-            )
-        except httpx.HTTPError as exc:
-            raise RemoteError(f"cannot reach GP4U at {self.api_url}: {exc}") from exc
-        if response.is_error:
-            try:
-                body = response.json()
-                raise RemoteError(
-                    body.get("detail", response.text),
-                    **{k: v for k, v in body.items() if k not in ("detail",)},
-                )
-            except ValueError:
-                raise RemoteError(f"HTTP {response.status_code}: {response.text[:200]}") from None
-        return response.json() if response.content else None
-
+class RemoteMarket(RemoteClient):
     def offers(self, q: str, sort: str | None, limit: int | None, cursor: str | None) -> Any:
-        return self._get("/api/v1/offers", {"q": q, "sort": sort, "limit": limit, "cursor": cursor})
+        return self.get("/api/v1/offers", {"q": q, "sort": sort, "limit": limit, "cursor": cursor})
 
     def summary(self, q: str, by: str) -> Any:
-        return self._get("/api/v1/offers/summary", {"q": q, "by": by})
+        return self.get("/api/v1/offers/summary", {"q": q, "by": by})
 
     def offer(self, offer_id: int) -> Any:
-        return self._get(f"/api/v1/offers/{offer_id}")
+        return self.get(f"/api/v1/offers/{offer_id}")
 
     def gpus(self) -> Any:
-        return self._get("/api/v1/gpus")
+        return self.get("/api/v1/gpus")
 
     def providers(self) -> Any:
-        return self._get("/api/v1/providers")
+        return self.get("/api/v1/providers")
 
     def arbitrage(self, params: dict[str, Any]) -> Any:
-        return self._get("/api/v1/arbitrage/opportunities", params)
+        return self.get("/api/v1/arbitrage/opportunities", params)
 
     def savings(self, params: dict[str, Any]) -> Any:
-        return self._get("/api/v1/arbitrage/savings", params)
+        return self.get("/api/v1/arbitrage/savings", params)
 
     def compare(self, ids: list[int]) -> Any:
-        return self._get("/api/v1/offers/compare", {"ids": ",".join(map(str, ids))})
+        return self.get("/api/v1/offers/compare", {"ids": ",".join(map(str, ids))})
 
     def recommend(self, params: dict[str, Any]) -> Any:
-        return self._get("/api/v1/recommendations", params)
+        return self.get("/api/v1/recommendations", params)
 
     def history(self, params: dict[str, Any]) -> Any:
-        return self._get("/api/v1/prices/history", params)
+        return self.get("/api/v1/prices/history", params)
 
     def forecast(self, params: dict[str, Any]) -> Any:
-        return self._get("/api/v1/prices/forecast", params)
+        return self.get("/api/v1/prices/forecast", params)
 
     def watches(self) -> Any:
-        return self._get("/api/v1/alerts")
+        return self.get("/api/v1/alerts")
 
     def add_watch(self, body: dict[str, Any]) -> Any:
-        return self._send("POST", "/api/v1/alerts", body)
+        return self.send("POST", "/api/v1/alerts", body)
 
     def remove_watch(self, watch_id: int) -> None:
-        self._send("DELETE", f"/api/v1/alerts/{watch_id}")
+        self.send("DELETE", f"/api/v1/alerts/{watch_id}")
 
 
 def _sqlite_path(settings: Settings) -> Path | None:
@@ -159,6 +123,15 @@ async def _bootstrap(settings: Settings) -> None:
         await engine.dispose()
 
 
+def ensure_embedded_ready(settings: Settings) -> None:
+    """Set up the embedded SQLite database when it is empty or outdated, as `gp4u serve` would
+    (every command that uses it locally calls this first)."""
+    path = _sqlite_path(settings)
+    if path is not None and _revision(path) != SCHEMA_REVISION:
+        print(f"Setting up the embedded database at {path} …", file=sys.stderr)
+        asyncio.run(_bootstrap(settings))
+
+
 class EmbeddedMarket:
     """The local database of this data directory (or GP4U_DATABASE_URL)."""
 
@@ -173,9 +146,7 @@ class EmbeddedMarket:
         if self._ready:
             return
         self._ready = True
-        if self.path is not None and _revision(self.path) != SCHEMA_REVISION:
-            print(f"Setting up the embedded database at {self.path} …", file=sys.stderr)
-            asyncio.run(_bootstrap(self.settings))
+        ensure_embedded_ready(self.settings)
 
     def _query(
         self, q: str, sort: str | None = None, limit: int | None = None, cursor: str | None = None
@@ -324,7 +295,7 @@ def _savings(session: AsyncSession, params: dict[str, Any]) -> Any:
 
 def open_market(settings: Settings, api_url: str | None) -> Market:
     url = api_url or settings.api_url
-    return RemoteMarket(url) if url else EmbeddedMarket(settings)
+    return RemoteMarket.for_server(url) if url else EmbeddedMarket(settings)
 
 
-__all__ = ["EmbeddedMarket", "Market", "NotFound", "RemoteMarket", "open_market"]
+__all__ = ["EmbeddedMarket", "Market", "NotFound", "RemoteError", "RemoteMarket", "open_market"]
