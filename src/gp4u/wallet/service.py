@@ -319,11 +319,11 @@ async def capture_spend(
     amount: int,
     now: datetime,
     *,
-    host: str | None = None,
-    fee_basis_points: int = 0,
+    host: str | None,
+    fee_basis_points: int,
 ) -> dict[str, Any]:
     """Pay `amount` of a charge (to a host, less the platform fee, or to GP4U); the rest of
-    its hold returns to the wallet."""
+    its hold returns to the wallet. Callers pass `settings.platform_fee_bps` as the fee."""
     charge = await _charge(session, owner, charge_id)
     await ledger.capture(
         session, owner, charge.hold_id, amount, now, host=host, fee_basis_points=fee_basis_points
