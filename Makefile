@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 export UV_LINK_MODE := copy
 
-.PHONY: help install run test lint format bench lock migration clean
+.PHONY: help install run test lint security format bench lock migration clean
 
 help: ## Show the commands
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,7 +36,7 @@ install: .venv/.runtime ## Install GP4U and its pinned dependencies into .venv
 run: install ## Start GP4U at http://127.0.0.1:8000 (embedded SQLite; offline market without network)
 	$(VENV_BIN)/gp4u serve
 
-test: .venv/.dev lint ## Lint, then run the whole suite (SQLite; PostgreSQL too if GP4U_TEST_DATABASE_URL)
+test: .venv/.dev lint security ## Lint and security checks, then run the whole suite (SQLite; PostgreSQL too if GP4U_TEST_DATABASE_URL)
 	@$(VENV_BIN)/python -m compileall -q src >/dev/null
 	$(VENV_BIN)/pytest $(PYTEST_ARGS)
 
@@ -45,6 +45,14 @@ lint: .venv/.dev ## ruff (lint + format check), mypy --strict, import-linter lay
 	$(VENV_BIN)/ruff format --check src tests bench
 	$(VENV_BIN)/mypy
 	$(VENV_BIN)/lint-imports --no-cache
+
+security: .venv/.dev ## bandit over src (medium+); pip-audit over the locked dependencies
+	$(VENV_BIN)/bandit --configfile .bandit.yml --recursive src \
+		--severity-level medium --confidence-level medium --quiet
+	@requirements=$$(mktemp) && trap 'rm -f "$$requirements"' EXIT && \
+	$(UV) export --frozen --format requirements-txt --no-hashes --no-emit-project \
+		--quiet --output-file "$$requirements" && \
+	$(VENV_BIN)/python scripts/audit_dependencies.py "$$requirements"
 
 format: .venv/.dev ## Format and auto-fix the code
 	$(VENV_BIN)/ruff check --fix src tests bench

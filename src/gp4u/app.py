@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
@@ -28,7 +29,7 @@ from gp4u.sources.endpoints import router as providers_router
 from gp4u.system.endpoints import router as system_router
 from gp4u.wallet.endpoints import router as wallet_router
 from gp4u.wallet.rails import build_rails
-from gp4u.web.errors import install_error_handlers
+from gp4u.web.errors import document_error_envelope, install_error_handlers
 from gp4u.web.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gp4u.web.responses import FastJSON
 from gp4u.worker.context import open_context
@@ -118,6 +119,13 @@ def create_app(
     for router in account_routers:
         app.include_router(router)
     app.include_router(wallet_router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_error_envelope(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

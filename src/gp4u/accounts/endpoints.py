@@ -38,9 +38,10 @@ from gp4u.web.deps import ClockDep, SessionDep, SettingsDep
 from gp4u.web.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from gp4u.web.responses import FastJSON
 
-auth = APIRouter(prefix="/api/v1/auth", tags=["accounts"], responses=ERROR_RESPONSES)
-me = APIRouter(prefix="/api/v1/me", tags=["accounts"], responses=AUTH_RESPONSES)
-admin = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=AUTH_RESPONSES)
+RESPONSES = {**ERROR_RESPONSES, **AUTH_RESPONSES}
+auth = APIRouter(prefix="/api/v1/auth", tags=["accounts"], responses=RESPONSES)
+me = APIRouter(prefix="/api/v1/me", tags=["accounts"], responses=RESPONSES)
+admin = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=RESPONSES)
 MAX_USERS_PAGE = 200
 
 
@@ -131,7 +132,7 @@ async def refresh(
         ) from None
 
 
-@auth.post("/logout", status_code=204, responses=AUTH_RESPONSES, summary="End a login")
+@auth.post("/logout", status_code=204, summary="End a login")
 async def logout(
     body: LogoutIn,
     principal: CurrentUser,

@@ -21,11 +21,13 @@ from gp4u.alerts.schemas import (
     WatchIn,
     WatchOut,
 )
-from gp4u.web.deps import ClockDep, SessionDep, SettingsDep
+from gp4u.web.deps import MAX_ID, ClockDep, ObjectId, SessionDep, SettingsDep
 from gp4u.web.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from gp4u.web.responses import FastJSON
 
-router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/alerts", tags=["alerts"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES}
+)
 POLL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 15.0
 
@@ -64,7 +66,7 @@ async def list_watches(user: Reader, session: SessionDep) -> FastJSON:
 async def notifications(
     user: Reader,
     session: SessionDep,
-    after: int = Query(0, ge=0, description="Only notifications with a larger id."),
+    after: int = Query(0, ge=0, le=MAX_ID, description="Only notifications with a larger id."),
     unread: bool = Query(False),
     limit: int = Query(50, ge=1, le=500),
 ) -> FastJSON:
@@ -80,7 +82,7 @@ async def notifications(
     responses=ERROR_RESPONSES,
     summary="Mark a notification read",
 )
-async def mark_read(note_id: int, user: Reader, session: SessionDep) -> FastJSON:
+async def mark_read(note_id: ObjectId, user: Reader, session: SessionDep) -> FastJSON:
     return FastJSON(await service.mark_read(session, user.owner, note_id))
 
 
@@ -127,12 +129,12 @@ async def stream(
 
 
 @router.get("/{watch_id}", response_model=WatchOut, responses=ERROR_RESPONSES, summary="One watch")
-async def get_watch(watch_id: int, user: Reader, session: SessionDep) -> FastJSON:
+async def get_watch(watch_id: ObjectId, user: Reader, session: SessionDep) -> FastJSON:
     return FastJSON(await service.get_watch(session, user.owner, watch_id))
 
 
 @router.delete("/{watch_id}", status_code=204, responses=ERROR_RESPONSES, summary="Delete a watch")
-async def delete_watch(watch_id: int, user: Trader, session: SessionDep) -> Response:
+async def delete_watch(watch_id: ObjectId, user: Trader, session: SessionDep) -> Response:
     await service.delete_watch(session, user.owner, watch_id)
     return Response(status_code=204)
 
@@ -143,5 +145,5 @@ async def delete_watch(watch_id: int, user: Trader, session: SessionDep) -> Resp
     responses=ERROR_RESPONSES,
     summary="The webhook delivery log of a watch",
 )
-async def deliveries(watch_id: int, user: Reader, session: SessionDep) -> FastJSON:
+async def deliveries(watch_id: ObjectId, user: Reader, session: SessionDep) -> FastJSON:
     return FastJSON({"items": await service.deliveries(session, user.owner, watch_id)})

@@ -35,7 +35,7 @@ _LIST_FILTERABLE = frozenset(
 )
 _STORAGE_GB = 5.0  # the storage Vast prices into a search's dph_total by default
 _HOURS_PER_MONTH = 720.0
-_ANY_HOST = "0.0.0.0"  # noqa: S104 - the address Docker reports for a published port
+_ANY_HOST = "0.0.0.0"  # noqa: S104 - the address Docker reports for a published port  # nosec B104
 
 _OPS: Mapping[str, Callable[[Any, Any], bool]] = {
     "eq": lambda a, b: a == b,

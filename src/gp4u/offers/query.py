@@ -30,6 +30,7 @@ _LIST_OPS = frozenset({"in", "notin"})
 _TRUE = frozenset({"true", "yes", "1", "t", "y"})
 _FALSE = frozenset({"false", "no", "0", "f", "n"})
 _NULL = frozenset({"null", "none"})
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _SYMBOL_OP = re.compile(r"!=|<=|>=|==|=|<|>|~")
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WORD_OP = re.compile(r"(notin|in)(?=[\s\[\"'])", re.IGNORECASE)
@@ -172,9 +173,9 @@ def parse_value(spec: Field, op: str, raw: str) -> Value:
             number = Decimal(text)
             if not number.is_finite() or number != number.to_integral_value():
                 return _bad(spec, text)
-            return int(number)
+            return _bindable(spec, text, int(number))
         if kind is Kind.MONEY:
-            return usd_to_micros(text.lstrip("$"))
+            return _bindable(spec, text, usd_to_micros(text.lstrip("$")))
         if kind is Kind.FLOAT:
             number = Decimal(text)
             return float(number) if number.is_finite() else _bad(spec, text)
@@ -201,6 +202,16 @@ def _text_value(spec: Field, op: str, text: str) -> str:
     if spec.case is Case.UPPER:
         return text.upper()
     return canonical_variant(text)
+
+
+def _bindable(spec: Field, text: str, value: int) -> int:
+    """A whole number the databases can bind: 64-bit signed, or the query is refused (SQLite
+    raises OverflowError on anything larger, asyncpg a DataError)."""
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise InvalidQuery(
+            f"value {text!r} for {spec.name!r} is out of range", field=spec.name, value=text
+        )
+    return value
 
 
 def _bad(spec: Field, text: str) -> Value:

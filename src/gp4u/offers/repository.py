@@ -18,6 +18,13 @@ from gp4u.offers.models import MarketState, Offer, OfferPrice, SourceSync
 from gp4u.offers.sql import Compiled, Dialect
 
 _CHUNK = 5000
+# Ids are 64-bit signed integers in both databases. A larger number names no offer, and would
+# not even bind as a query parameter (SQLite raises OverflowError, asyncpg a DataError).
+MAX_ID = 2**63 - 1
+
+
+def _is_id(value: int) -> bool:
+    return 0 < value <= MAX_ID
 
 
 def _scope(source: str, provider: str) -> tuple[Any, ...]:
@@ -70,6 +77,7 @@ async def index_rows(session: AsyncSession, since: int) -> Sequence[Sequence[Any
 
 async def offers_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Sequence[Any]]:
     """Offer rows (OUTPUT_COLUMNS) in the order of `ids`."""
+    ids = [i for i in ids if _is_id(i)]
     if not ids:
         return []
     columns = [getattr(Offer, c) for c in OUTPUT_COLUMNS]
@@ -79,6 +87,8 @@ async def offers_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Seque
 
 
 async def get_offer(session: AsyncSession, offer_id: int) -> Sequence[Any] | None:
+    if not _is_id(offer_id):
+        return None
     columns = [getattr(Offer, c) for c in OUTPUT_COLUMNS]
     result = await session.execute(select(*columns).where(Offer.id == offer_id))
     return result.first()

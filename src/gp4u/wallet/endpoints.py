@@ -27,7 +27,7 @@ from gp4u.wallet.schemas import (
     WalletOut,
     WithdrawalIn,
 )
-from gp4u.web.deps import ClockDep, SessionDep
+from gp4u.web.deps import MAX_ID, ClockDep, ObjectId, SessionDep
 from gp4u.web.errors import AUTH_RESPONSES, ERROR_RESPONSES, ErrorOut
 from gp4u.web.responses import FastJSON
 
@@ -77,7 +77,9 @@ async def transactions(
     kind: EntryKind | None = None,
     since: datetime | None = Query(None, description="From this time (inclusive)."),
     until: datetime | None = Query(None, description="Before this time."),
-    before: int | None = Query(None, ge=1, description="Page: entries older than this id."),
+    before: int | None = Query(
+        None, ge=1, le=MAX_ID, description="Page: entries older than this id."
+    ),
     limit: int = Query(50, ge=1, le=MAX_PAGE),
 ) -> FastJSON:
     page = await service.transactions(
@@ -151,14 +153,14 @@ async def payments(
     user: Reader,
     session: SessionDep,
     status: str | None = Query(None, pattern="^(pending|settled|failed)$"),
-    before: int | None = Query(None, ge=1),
+    before: int | None = Query(None, ge=1, le=MAX_ID),
     limit: int = Query(50, ge=1, le=MAX_PAGE),
 ) -> FastJSON:
     return FastJSON(await service.payments(session, user.owner, status, before, limit))
 
 
 @router.get("/payments/{payment_id}", response_model=PaymentOut, summary="One payment")
-async def payment(payment_id: int, user: Reader, session: SessionDep) -> FastJSON:
+async def payment(payment_id: ObjectId, user: Reader, session: SessionDep) -> FastJSON:
     return FastJSON(await service.get_payment(session, user.owner, payment_id))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.db.engine import unit_of_work
@@ -39,3 +39,8 @@ ClockDep = Annotated[Clock, Depends(_clock)]
 # The app's per-process market search index (gp4u.offers.service.MarketSearch). Typed loosely
 # here because the web plumbing sits below the domains.
 MarketDep = Annotated[Any, Depends(_market)]
+
+# The largest id either database can bind (64-bit signed). Larger ids in a path are not found;
+# larger cursors in a query are a bad query (never an overflow inside the database driver).
+MAX_ID = 2**63 - 1
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="An object id.")]

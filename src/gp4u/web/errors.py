@@ -26,6 +26,31 @@ class ErrorOut(BaseModel):
     detail: str
 
 
+class FieldError(BaseModel):
+    loc: str
+    message: str
+
+
+class ValidationErrorOut(BaseModel):
+    """A request body that does not validate (422): every bad field, by location."""
+
+    error: str
+    detail: str
+    fields: list[FieldError]
+
+
+def document_error_envelope(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document describe the 422 body the app really sends (FastAPI documents
+    its own default shape, which the envelope replaces)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    if "HTTPValidationError" in components:
+        envelope = ValidationErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in envelope.pop("$defs", {}).items():
+            components[name] = definition
+        components["HTTPValidationError"] = envelope
+    return schema
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "Bad query: names the bad field or value."},
     404: {"model": ErrorOut, "description": "Not found."},

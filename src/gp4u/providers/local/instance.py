@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     (args.instance_dir / "running").write_text(str(os.getpid()))
     if args.command:
-        child = subprocess.Popen(args.command, shell=True, cwd=args.instance_dir)  # noqa: S602 - the renter's own command on their own machine
+        child = subprocess.Popen(args.command, shell=True, cwd=args.instance_dir)  # noqa: S602 - the renter's own command on their own machine  # nosec B602
         while not stop and child.poll() is None:
             time.sleep(0.2)
         if child.poll() is None:
