@@ -39,6 +39,7 @@ def processes(
         "GP4U_DATABASE_URL": db_url,
         "GP4U_REDIS_URL": BROKER,
         "GP4U_JOBS_BACKEND": "celery",
+        "GP4U_SECRET_KEY": "celery-test-secret-" + "x" * 32,
         "GP4U_DATA_DIR": str(tmp_path),
         "GP4U_PROVIDERS": "",
         "GP4U_CATALOG_URL": shared_catalogs.url,
