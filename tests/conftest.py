@@ -14,6 +14,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gp4u.app import create_app
@@ -21,6 +22,7 @@ from gp4u.db.engine import create_engine, session_factory
 from gp4u.db.migrate import upgrade_sync
 from gp4u.fakes import catalog, kit
 from gp4u.kit.clock import FrozenClock
+from gp4u.ledger import service as ledger
 from gp4u.models import metadata
 from gp4u.settings import Settings
 
@@ -76,7 +78,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 
 
 @pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+async def engine(db_url: str, request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+    """The test's database engine. Afterwards the ledger audit must pass on whatever the test
+    left behind (tests that tamper with the ledger on purpose are marked `tampers_ledger`)."""
     engine = create_engine(db_url)
     if db_url.startswith("postgresql"):
         async with engine.begin() as conn:
@@ -84,7 +88,23 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
             await conn.execute(text("UPDATE market_state SET version = 0"))
             await conn.execute(text("DELETE FROM users WHERE id <> 'local'"))
     yield engine
-    await engine.dispose()
+    try:
+        if request.node.get_closest_marker("tampers_ledger") is None:
+            await _audit_ledger(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _audit_ledger(engine: AsyncEngine) -> None:
+    async with session_factory(engine)() as session:
+        try:
+            problems = await ledger.audit(session)
+        except DBAPIError as exc:  # a test of an unmigrated or dropped database
+            if "no such table" in str(exc) or "does not exist" in str(exc):
+                return
+            raise
+    if problems:
+        pytest.fail(f"the ledger audit fails after this test: {problems[:5]}")
 
 
 @pytest.fixture

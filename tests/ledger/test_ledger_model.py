@@ -1,6 +1,8 @@
 """A stateful property test of the ledger: random sequences of deposits, holds, partial
-captures, voids, expiries, withdrawals and idempotent replays, checked after every step against
-an in-memory model and the audit (postings sum to zero, every entry balances, nothing negative)."""
+captures (to a host or the platform), voids, expiries, payouts, refunds, withdrawals, second
+attempts to resolve a hold and idempotent replays, checked after every step against an
+in-memory model and the audit (postings sum to zero, every entry balances, nothing negative,
+platform revenue as the model says)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from sqlalchemy import text
 
 from gp4u.db.engine import create_engine, session_factory
 from gp4u.kit.errors import Conflict
@@ -38,6 +41,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.now = T0
         self.wallet = dict.fromkeys(USERS, 0)
         self.holds: dict[int, tuple[str, int]] = {}  # open holds: id → (owner, amount)
+        self.resolved: dict[int, str] = {}  # resolved holds: id → owner
+        self.revenue = 0  # the platform's
         self.replies: dict[str, tuple[int, dict[str, Any]]] = {}
 
     def run(self, work: Any) -> Any:
@@ -92,19 +97,61 @@ class LedgerMachine(RuleBasedStateMachine):
         self.holds[reply["hold_id"]] = (user, amount)
 
     @precondition(lambda self: bool(self.holds))
-    @rule(data=st.data())
-    def capture(self, data: Any) -> None:
+    @rule(data=st.data(), host=st.sampled_from(["hal", None]))
+    def capture(self, data: Any, host: str | None) -> None:
         hold_id = data.draw(st.sampled_from(sorted(self.holds)))
         owner, held = self.holds.pop(hold_id)
         take = data.draw(st.integers(min_value=0, max_value=held))
         self.run(
             self._money(
                 lambda s: service.capture(
-                    s, owner, hold_id, take, self.now, host="hal", fee_basis_points=1500
+                    s, owner, hold_id, take, self.now, host=host, fee_basis_points=1500
                 )
             )
         )
         self.wallet[owner] += held - take
+        self.revenue += take if host is None else take * 1500 // 10_000
+        self.resolved[hold_id] = owner
+
+    @precondition(lambda self: bool(self.holds))
+    @rule(data=st.data())
+    def payout(self, data: Any) -> None:
+        hold_id = data.draw(st.sampled_from(sorted(self.holds)))
+        owner, held = self.holds.pop(hold_id)
+        reply = self.run(self._money(lambda s: service.payout(s, owner, hold_id, self.now)))
+        assert reply["paid_out"] == held
+        self.resolved[hold_id] = owner
+
+    @precondition(lambda self: bool(self.resolved))
+    @rule(data=st.data(), how=st.sampled_from(["payout", "void", "capture"]))
+    def resolve_again(self, data: Any, how: str) -> None:
+        hold_id = data.draw(st.sampled_from(sorted(self.resolved)))
+        owner = self.resolved[hold_id]
+
+        async def again(s: Any) -> Any:
+            if how == "payout":
+                return await service.payout(s, owner, hold_id, self.now)
+            if how == "void":
+                return await service.release(s, owner, hold_id, self.now)
+            return await service.capture(s, owner, hold_id, 0, self.now)
+
+        try:
+            self.run(self._money(again))
+        except Conflict:
+            return
+        raise AssertionError(f"hold {hold_id} resolved twice")
+
+    @rule(user=st.sampled_from(USERS), amount=amounts)
+    def refund(self, user: str, amount: int) -> None:
+        try:
+            self.run(
+                self._money(lambda s: service.refund(s, user, amount, self.now, reason="test"))
+            )
+        except service.InsufficientFunds:
+            assert amount > self.revenue
+            return
+        self.revenue -= amount
+        self.wallet[user] += amount
 
     @precondition(lambda self: bool(self.holds))
     @rule(data=st.data())
@@ -113,14 +160,16 @@ class LedgerMachine(RuleBasedStateMachine):
         owner, held = self.holds.pop(hold_id)
         self.run(self._money(lambda s: service.release(s, owner, hold_id, self.now)))
         self.wallet[owner] += held
+        self.resolved[hold_id] = owner
 
     @rule()
     def time_passes_and_holds_expire(self) -> None:
         self.now += timedelta(hours=2)
         expired = self.run(service.expire_due(self.sessions, self.now))
         assert expired == len(self.holds)
-        for owner, held in self.holds.values():
+        for hold_id, (owner, held) in self.holds.items():
             self.wallet[owner] += held
+            self.resolved[hold_id] = owner
         self.holds.clear()
 
     @rule(user=st.sampled_from(USERS), amount=amounts)
@@ -145,6 +194,13 @@ class LedgerMachine(RuleBasedStateMachine):
                         "pending": held,
                         "available": self.wallet[user],
                     }
+                revenue = await session.scalar(
+                    text(
+                        "SELECT coalesce(sum(p.amount), 0) FROM postings p JOIN ledger_accounts a "
+                        "ON a.id = p.account_id WHERE a.kind = 'platform_revenue'"
+                    )
+                )
+                assert revenue == self.revenue
 
         self.run(check())
 

@@ -73,7 +73,7 @@ HTTP_CLIENTS = {"httpx", "requests", "aiohttp", "urllib3", "pycurl"}
 def test_only_the_gateway_imports_an_http_client() -> None:
     allowed = {
         SRC / "providers" / "gateway.py",
-        SRC / "cli" / "market.py",  # the CLI talking to a GP4U server, not to a provider
+        SRC / "cli" / "remote.py",  # the CLI talking to a GP4U server, not to a provider
     }
     offenders = [
         str(path.relative_to(SRC))

@@ -1,5 +1,9 @@
 """The shapes of money movements (pure): each is a list of legs (account kind, owner, signed
-amount in micro-USD) that sums to zero, and the hold state machine."""
+amount in micro-USD) that sums to zero, and the hold state machine.
+
+Platform revenue is a house account: it has no cached balance row (every capture credits it, and
+one hot row would serialise them all), but it may not go negative in aggregate. Only a refund
+debits it, so refunds alone check its sum of postings, one at a time (see `service.refund`)."""
 
 from __future__ import annotations
 
@@ -63,6 +67,16 @@ def capture(
         fee = amount * fee_basis_points // 10_000
         legs += [Leg(host, HOST, amount - fee), Leg(PLATFORM_OWNER, PLATFORM, fee)]
     return balanced(legs)
+
+
+def payout(owner: str, held: int) -> list[Leg]:
+    """Settle a withdrawal hold: all of it leaves escrow for the outside world (the bank)."""
+    return balanced([Leg(owner, ESCROW, -held), Leg(WORLD, EXTERNAL, held)])
+
+
+def refund(owner: str, amount: int) -> list[Leg]:
+    """The platform gives money back to a wallet out of its revenue."""
+    return balanced([Leg(PLATFORM_OWNER, PLATFORM, -amount), Leg(owner, WALLET, amount)])
 
 
 def release(owner: str, held: int) -> list[Leg]:

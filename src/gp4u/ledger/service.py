@@ -1,5 +1,7 @@
-"""Ledger operations. Each runs in its own money transaction: lock the balances it touches,
-check funds, write one balanced journal entry, update the cached balances. A request that
+"""Ledger operations: deposit, withdraw, holds (authorise, capture, release, expire, payout),
+refunds, balances and the audit. Each runs inside the caller's money transaction and posts one
+balanced journal entry: lock the balances it touches, check funds, write the entry, move the
+cached balances (one statement on PostgreSQL, see the repository). A request that
 carries an idempotency key returns the first response on replay; the same key with another
 payload is refused; a concurrent duplicate waits for the first and gets its response."""
 
@@ -8,7 +10,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, NoReturn
 
 import orjson
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +21,6 @@ from gp4u.kit.errors import AppError, Conflict, InvalidInput, NotFound
 from gp4u.ledger import entries
 from gp4u.ledger import repository as repo
 from gp4u.ledger.entries import ESCROW, WALLET, Leg
-from gp4u.ledger.models import Hold, IdempotencyRecord
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -37,36 +39,58 @@ async def _move(
     session: AsyncSession,
     kind: str,
     owner: str,
-    legs: list[Leg],
+    legs: list[Leg] | repo.LegsOf,
     now: datetime,
     *,
     check_wallet: bool = False,
-    hold_id: int | None = None,
+    new_hold: repo.NewHold | None = None,
+    resolve: repo.Resolve | None = None,
     memo: dict[str, Any] | None = None,
-) -> int:
-    accounts = await repo.account_ids(
-        session, [(leg.owner, leg.kind) for leg in legs] + [(owner, WALLET), (owner, ESCROW)], now
-    )
-    cached = [i for (_, kind), i in accounts.items() if kind not in entries.UNCACHED]
-    balances = await repo.lock_balances(session, cached)
-    if check_wallet:
-        wallet = accounts[(owner, WALLET)]
-        need = -sum(leg.amount for leg in legs if (leg.owner, leg.kind) == (owner, WALLET))
-        if balances[wallet] < need:
-            raise InsufficientFunds(
-                f"insufficient funds: {need / 1e6:.2f} USD needed, "
-                f"{balances[wallet] / 1e6:.2f} USD available"
-            )
-    return await repo.write_entry(
+) -> repo.Posted:
+    """Post one journal entry for `owner` (creating missing accounts); with `check_wallet`,
+    refuse it if the owner's wallet cannot pay its part; with `resolve`, resolve that hold of
+    the owner in the same step (the legs are then a function of the amount held)."""
+    posted = await repo.post_entry(
         session,
         kind=kind,
         owner=owner,
         legs=legs,
-        accounts=accounts,
         now=now,
-        hold_id=hold_id,
+        check=(owner, WALLET) if check_wallet else None,
+        report=[(owner, WALLET), (owner, ESCROW)],
+        new_hold=new_hold,
+        resolve=resolve,
         memo=memo,
     )
+    if isinstance(posted, repo.Shortfall):
+        raise InsufficientFunds(
+            f"insufficient funds: {posted.need / 1e6:.2f} USD needed, "
+            f"{posted.available / 1e6:.2f} USD available"
+        )
+    if isinstance(posted, repo.Unresolved):
+        assert resolve is not None
+        await _unresolvable(session, owner, resolve)
+    assert isinstance(posted, repo.Posted)
+    return posted
+
+
+async def _unresolvable(session: AsyncSession, owner: str, resolve: repo.Resolve) -> NoReturn:
+    """Why a hold could not be resolved: NotFound for another owner's hold, Conflict if it is
+    already resolved, InvalidInput if the capture does not fit in it."""
+    state = await repo.hold_state(session, resolve.hold_id)
+    if state is None or state.owner != owner:
+        raise NotFound(f"no hold {resolve.hold_id}")
+    try:
+        entries.resolve(state.status, resolve.status)
+    except entries.HoldResolved as exc:
+        raise Conflict(str(exc)) from exc
+    raise InvalidInput(f"capture {resolve.captured} of a hold of {state.amount}", field="amount")
+
+
+def _balances(posted: repo.Posted, owner: str) -> dict[str, int]:
+    """The owner's balances right after the entry (the same shape as `balance`)."""
+    available, pending = posted.after[(owner, WALLET)], posted.after[(owner, ESCROW)]
+    return {"posted": available + pending, "pending": pending, "available": available}
 
 
 async def balance(session: AsyncSession, owner: str) -> dict[str, int]:
@@ -77,14 +101,14 @@ async def balance(session: AsyncSession, owner: str) -> dict[str, int]:
 
 
 async def deposit(session: AsyncSession, owner: str, amount: int, now: datetime) -> dict[str, Any]:
-    entry = await _move(session, "deposit", owner, entries.deposit(owner, _positive(amount)), now)
-    return {"entry_id": entry, **await balance(session, owner)}
+    posted = await _move(session, "deposit", owner, entries.deposit(owner, _positive(amount)), now)
+    return {"entry_id": posted.entry_id, **_balances(posted, owner)}
 
 
 async def withdraw(session: AsyncSession, owner: str, amount: int, now: datetime) -> dict[str, Any]:
     legs = entries.withdraw(owner, _positive(amount))
-    entry = await _move(session, "withdraw", owner, legs, now, check_wallet=True)
-    return {"entry_id": entry, **await balance(session, owner)}
+    posted = await _move(session, "withdraw", owner, legs, now, check_wallet=True)
+    return {"entry_id": posted.entry_id, **_balances(posted, owner)}
 
 
 async def authorise(
@@ -92,25 +116,17 @@ async def authorise(
 ) -> dict[str, Any]:
     """Move `amount` from the wallet to escrow for a booking or session."""
     legs = entries.authorise(owner, _positive(amount))
-    hold = Hold(
-        owner=owner,
-        amount=amount,
-        captured=0,
-        status=entries.OPEN,
-        expires_at=now + ttl,
-        created_at=now,
+    posted = await _move(
+        session,
+        "hold",
+        owner,
+        legs,
+        now,
+        check_wallet=True,
+        new_hold=repo.NewHold(amount=amount, expires_at=now + ttl),
     )
-    session.add(hold)
-    await session.flush()
-    await _move(session, "hold", owner, legs, now, check_wallet=True, hold_id=hold.id)
-    return {"hold_id": hold.id, **await balance(session, owner)}
-
-
-async def _open_hold(session: AsyncSession, owner: str, hold_id: int) -> Hold:
-    hold = await repo.hold_for_update(session, hold_id)
-    if hold is None or hold.owner != owner:
-        raise NotFound(f"no hold {hold_id}")
-    return hold
+    assert posted.hold_id is not None
+    return {"hold_id": posted.hold_id, **_balances(posted, owner)}
 
 
 async def capture(
@@ -125,32 +141,59 @@ async def capture(
 ) -> dict[str, Any]:
     """Take `amount` (≤ the hold) to the host (less the fee) or the platform; the rest of the
     hold returns to the wallet. Once."""
-    hold = await _open_hold(session, owner, hold_id)
-    try:
-        hold.status = entries.resolve(hold.status, entries.CAPTURED)
-        legs = entries.capture(owner, hold.amount, amount, host, fee_basis_points)
-    except entries.HoldResolved as exc:
-        raise Conflict(str(exc)) from exc
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="amount") from exc
-    hold.captured, hold.resolved_at = amount, now
-    await _move(session, "capture", owner, legs, now, hold_id=hold.id)
-    return {"hold_id": hold.id, "captured": amount, **await balance(session, owner)}
+    if not 0 <= fee_basis_points <= 10_000:
+        raise InvalidInput("the fee must be 0-10000 basis points", field="fee_basis_points")
+    resolve = repo.Resolve(hold_id, entries.CAPTURED, captured=amount)
+    if amount < 0:
+        await _unresolvable(session, owner, resolve)
+
+    def legs(held: int) -> list[Leg]:
+        return entries.capture(owner, held, amount, host, fee_basis_points)
+
+    posted = await _move(session, "capture", owner, legs, now, resolve=resolve)
+    return {"hold_id": hold_id, "captured": amount, **_balances(posted, owner)}
+
+
+async def payout(session: AsyncSession, owner: str, hold_id: int, now: datetime) -> dict[str, Any]:
+    """Settle a withdrawal hold: the whole held amount leaves escrow for the outside world (the
+    user's bank), and the hold is captured. Once. A withdrawal is `authorise` when it is
+    requested, `payout` when the bank transfer is sent, `release` if it cannot be."""
+    resolve = repo.Resolve(hold_id, entries.CAPTURED, capture_all=True)
+    legs = partial(entries.payout, owner)
+    posted = await _move(session, "payout", owner, legs, now, resolve=resolve)
+    return {"hold_id": hold_id, "paid_out": posted.held, **_balances(posted, owner)}
+
+
+async def refund(
+    session: AsyncSession, owner: str, amount: int, now: datetime, *, reason: str
+) -> dict[str, Any]:
+    """Give `amount` back to the owner's wallet out of platform revenue (for example after a
+    failed session). Platform revenue may not go negative in aggregate: a refund larger than
+    all revenue so far is refused (InsufficientFunds). Refunds take turns on the platform
+    account; captures never wait for them."""
+    _positive(amount)
+    if not reason.strip():
+        raise InvalidInput("a refund needs a reason", field="reason")
+    revenue = await repo.platform_revenue_for_update(session)
+    if revenue < amount:
+        raise InsufficientFunds(
+            f"platform revenue of {revenue / 1e6:.2f} USD cannot cover a refund of "
+            f"{amount / 1e6:.2f} USD"
+        )
+    legs = entries.refund(owner, amount)
+    posted = await _move(session, "refund", owner, legs, now, memo={"reason": reason})
+    return {"entry_id": posted.entry_id, **_balances(posted, owner)}
 
 
 async def release(
     session: AsyncSession, owner: str, hold_id: int, now: datetime, *, expired: bool = False
 ) -> dict[str, Any]:
     """Void (or expire) a hold: all of it returns to the wallet. Once."""
-    hold = await _open_hold(session, owner, hold_id)
-    try:
-        hold.status = entries.resolve(hold.status, entries.EXPIRED if expired else entries.VOIDED)
-    except entries.HoldResolved as exc:
-        raise Conflict(str(exc)) from exc
-    hold.resolved_at = now
+    status = entries.EXPIRED if expired else entries.VOIDED
+    legs = partial(entries.release, owner)
     kind = "expire" if expired else "void"
-    await _move(session, kind, owner, entries.release(owner, hold.amount), now, hold_id=hold.id)
-    return {"hold_id": hold.id, "status": hold.status, **await balance(session, owner)}
+    posted = await _move(session, kind, owner, legs, now, resolve=repo.Resolve(hold_id, status))
+    return {"hold_id": hold_id, "status": status, **_balances(posted, owner)}
 
 
 async def expire_due(sessions: Sessions, now: datetime) -> int:
@@ -158,13 +201,13 @@ async def expire_due(sessions: Sessions, now: datetime) -> int:
     async with sessions() as session:
         due = await repo.due_holds(session, now)
     done = 0
-    for hold_id in due:
-        async with repo.money_transaction(sessions) as session:
-            hold = await repo.hold_for_update(session, hold_id)
-            if hold is None or hold.status != entries.OPEN:
-                continue  # resolved meanwhile
-            await release(session, hold.owner, hold_id, now, expired=True)
-            done += 1
+    for hold_id, owner in due:
+        try:
+            async with repo.money_transaction(sessions) as session:
+                await release(session, owner, hold_id, now, expired=True)
+        except Conflict:
+            continue  # resolved meanwhile
+        done += 1
     return done
 
 
@@ -198,23 +241,14 @@ async def idempotent(
                 if found is not None:
                     return _replay(found, print_)
                 response = await work(session)
-                session.add(
-                    IdempotencyRecord(
-                        owner=owner,
-                        key=key,
-                        fingerprint=print_,
-                        response=response,
-                        created_at=now,
-                    )
-                )
-                await session.flush()
+                await repo.save_idempotency_record(session, owner, key, print_, response, now)
                 return response
         except IntegrityError:
             continue  # a concurrent duplicate committed first: read its response
     raise Conflict("the same Idempotency-Key is being used concurrently; retry")
 
 
-def _replay(found: IdempotencyRecord, print_: str) -> dict[str, Any]:
+def _replay(found: repo.StoredResponse, print_: str) -> dict[str, Any]:
     if found.fingerprint != print_:
         raise Conflict(
             "this Idempotency-Key was used with a different request", field="Idempotency-Key"
@@ -239,4 +273,9 @@ async def audit(session: AsyncSession) -> list[str]:
         if held != escrow:
             problems.append(f"{owner}: open holds {held} != escrow {escrow}")
     problems += [f"account {a} is negative" for a in rows["negative"]]
+    problems += [f"house account {a} is negative in aggregate" for a in rows["house_negative"]]
+    problems += [
+        f"hold {hold_id} is {status} with {count} resolving entries"
+        for hold_id, status, count in rows["holds_resolved_wrongly"]
+    ]
     return problems
