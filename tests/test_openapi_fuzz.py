@@ -72,9 +72,7 @@ def _document() -> dict[str, Any]:
     return create_app(settings, background_jobs=False).openapi()
 
 
-SCHEMA = schemathesis.openapi.from_dict(_document(), config=CONFIG).exclude(
-    path=ENDLESS
-)
+SCHEMA = schemathesis.openapi.from_dict(_document(), config=CONFIG).exclude(path=ENDLESS)
 
 
 @pytest.fixture(autouse=True)
