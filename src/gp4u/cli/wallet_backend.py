@@ -146,28 +146,15 @@ class EmbeddedWallet:
 
         return self._run(lambda s: service.transactions(s, self._owner(), until=None, **params))
 
-    def _move(self, operation: str, payload: dict[str, Any], key: str) -> Any:
+    def _move(self, direction: str, amount: Decimal, rail: str, party: str, key: str) -> Any:
         """Move money as the API does: in a ledger transaction, under the idempotency key."""
         from gp4u.kit.money import usd_to_micros
-        from gp4u.ledger import service as ledger
         from gp4u.wallet import service
 
         owner, now, rails = self._owner(), self._now(), self._rails()
-        amount = usd_to_micros(payload["amount"])
-        fingerprint = {**payload, "amount": amount}
-
-        async def work(session: AsyncSession) -> dict[str, Any]:
-            if operation == "deposit":
-                return await service.deposit(
-                    session, rails, owner, amount, payload["rail"], payload["source"], now
-                )
-            return await service.withdraw(
-                session, rails, owner, amount, payload["rail"], payload["destination"], now
-            )
-
         return self._with_sessions(
-            lambda sessions: ledger.idempotent(
-                sessions, owner, key, operation, fingerprint, work, now
+            lambda sessions: service.request_payment(
+                sessions, rails, owner, direction, usd_to_micros(amount), rail, party, key, now
             )
         )
 
@@ -175,15 +162,13 @@ class EmbeddedWallet:
         from gp4u.wallet.schemas import DepositIn
 
         body = _validated(DepositIn, amount=amount, rail=rail, source=source)
-        return self._move("deposit", {"amount": body.amount, "rail": rail, "source": source}, key)
+        return self._move("deposit", body.amount, rail, source, key)
 
     def withdraw(self, amount: Decimal, rail: str, destination: str, key: str) -> Any:
         from gp4u.wallet.schemas import WithdrawalIn
 
         body = _validated(WithdrawalIn, amount=amount, rail=rail, destination=destination)
-        return self._move(
-            "withdraw", {"amount": body.amount, "rail": rail, "destination": destination}, key
-        )
+        return self._move("withdrawal", body.amount, rail, destination, key)
 
     def budgets(self) -> Any:
         from gp4u.wallet import service

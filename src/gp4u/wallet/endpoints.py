@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from gp4u.accounts.deps import Reader, Trader
 from gp4u.accounts.service import list_api_keys
 from gp4u.kit.money import usd_to_micros
-from gp4u.ledger import service as ledger
 from gp4u.ledger.service import Sessions
 from gp4u.wallet import service
 from gp4u.wallet.rails import PaymentRail
@@ -105,16 +104,16 @@ async def deposit(
     clock: ClockDep,
     idempotency_key: IdempotencyKey = None,
 ) -> FastJSON:
-    amount, now = usd_to_micros(body.amount), clock.now()
-    payload = {"amount": amount, "rail": body.rail, "source": body.source}
-
-    async def work(session: Any) -> dict[str, Any]:
-        return await service.deposit(
-            session, rails, user.owner, amount, body.rail, body.source, now
-        )
-
-    done = await ledger.idempotent(
-        sessions, user.owner, idempotency_key, "deposit", payload, work, now
+    done = await service.request_payment(
+        sessions,
+        rails,
+        user.owner,
+        "deposit",
+        usd_to_micros(body.amount),
+        body.rail,
+        body.source,
+        idempotency_key,
+        clock.now(),
     )
     return FastJSON(done, status_code=201)
 
@@ -134,16 +133,16 @@ async def withdraw(
     clock: ClockDep,
     idempotency_key: IdempotencyKey = None,
 ) -> FastJSON:
-    amount, now = usd_to_micros(body.amount), clock.now()
-    payload = {"amount": amount, "rail": body.rail, "destination": body.destination}
-
-    async def work(session: Any) -> dict[str, Any]:
-        return await service.withdraw(
-            session, rails, user.owner, amount, body.rail, body.destination, now
-        )
-
-    done = await ledger.idempotent(
-        sessions, user.owner, idempotency_key, "withdraw", payload, work, now
+    done = await service.request_payment(
+        sessions,
+        rails,
+        user.owner,
+        "withdrawal",
+        usd_to_micros(body.amount),
+        body.rail,
+        body.destination,
+        idempotency_key,
+        clock.now(),
     )
     return FastJSON(done, status_code=201)
 

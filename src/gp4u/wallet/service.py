@@ -198,6 +198,28 @@ async def withdraw(
     return payment_view(payment)
 
 
+async def request_payment(
+    sessions: Sessions,
+    rails: Mapping[str, PaymentRail],
+    owner: str,
+    direction: str,
+    amount: int,
+    rail_name: str,
+    party: str,
+    idempotency_key: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """A deposit (`party` the funding source) or a withdrawal (`party` the destination) in a
+    money transaction of its own, once per idempotency key (a replay returns the first answer)."""
+    move = deposit if direction == "deposit" else withdraw
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        return await move(session, rails, owner, amount, rail_name, party, now)
+
+    payload = {"amount": amount, "rail": rail_name, "party": party}
+    return await ledger.idempotent(sessions, owner, idempotency_key, direction, payload, work, now)
+
+
 async def _apply(
     session: AsyncSession, payment: Payment, result: RailResult, now: datetime
 ) -> None:
