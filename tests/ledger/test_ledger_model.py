@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -20,23 +21,38 @@ from gp4u.db.engine import create_engine, session_factory
 from gp4u.kit.errors import Conflict
 from gp4u.ledger import service
 from gp4u.ledger.repository import money_transaction
+from tests.conftest import LANES
 
 USERS = ("ann", "bob")
+LEDGER_TABLES = (
+    "postings",
+    "journal_entries",
+    "holds",
+    "idempotency_records",
+    "account_balances",
+    "ledger_accounts",
+)
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 amounts = st.integers(min_value=1, max_value=50_000_000)
 
 
 class LedgerMachine(RuleBasedStateMachine):
-    """One SQLite database per run (a copy of the migrated template)."""
+    """An empty ledger per run: a copy of the migrated SQLite template, or the PostgreSQL test
+    database with the ledger's tables emptied."""
 
     template: Path
+    postgres_url: str | None = None
 
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        path = self.template.parent / f"model-{id(self)}.sqlite3"
-        path.write_bytes(self.template.read_bytes())
-        self.engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        if self.postgres_url is not None:
+            self.engine = create_engine(self.postgres_url)
+            self.run(self._empty_postgres())
+        else:
+            path = self.template.parent / f"model-{id(self)}.sqlite3"
+            path.write_bytes(self.template.read_bytes())
+            self.engine = create_engine(f"sqlite+aiosqlite:///{path}")
         self.sessions = session_factory(self.engine)
         self.now = T0
         self.wallet = dict.fromkeys(USERS, 0)
@@ -44,6 +60,12 @@ class LedgerMachine(RuleBasedStateMachine):
         self.resolved: dict[int, str] = {}  # resolved holds: id → owner
         self.revenue = 0  # the platform's
         self.replies: dict[str, tuple[int, dict[str, Any]]] = {}
+
+    async def _empty_postgres(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                text(f"TRUNCATE {', '.join(LEDGER_TABLES)} RESTART IDENTITY CASCADE")
+            )
 
     def run(self, work: Any) -> Any:
         return self.loop.run_until_complete(work)
@@ -209,8 +231,14 @@ class LedgerMachine(RuleBasedStateMachine):
         self.loop.close()
 
 
-def test_the_ledger_matches_its_model_under_random_operations(sqlite_template: Path) -> None:
+@pytest.mark.parametrize("lane", LANES)
+def test_the_ledger_matches_its_model_under_random_operations(
+    lane: str, sqlite_template: Path, request: pytest.FixtureRequest
+) -> None:
     LedgerMachine.template = sqlite_template
+    LedgerMachine.postgres_url = (
+        str(request.getfixturevalue("postgres_ready")) if lane == "postgresql" else None
+    )
     runner = LedgerMachine.TestCase
     runner.settings = settings(max_examples=25, stateful_step_count=20, deadline=None)
     runner().runTest()
