@@ -77,16 +77,22 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
     return str(request.getfixturevalue("postgres_ready"))
 
 
+async def empty_postgres(engine: AsyncEngine) -> None:
+    """The PostgreSQL test database as the migrations left it: no rows but the local user and
+    the market state's."""
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        await conn.execute(text("UPDATE market_state SET version = 0"))
+        await conn.execute(text("DELETE FROM users WHERE id <> 'local'"))
+
+
 @pytest.fixture
 async def engine(db_url: str, request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
     """The test's database engine. Afterwards the ledger audit must pass on whatever the test
     left behind (tests that tamper with the ledger on purpose are marked `tampers_ledger`)."""
     engine = create_engine(db_url)
     if db_url.startswith("postgresql"):
-        async with engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-            await conn.execute(text("UPDATE market_state SET version = 0"))
-            await conn.execute(text("DELETE FROM users WHERE id <> 'local'"))
+        await empty_postgres(engine)
     yield engine
     try:
         if request.node.get_closest_marker("tampers_ledger") is None:

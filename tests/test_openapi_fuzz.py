@@ -24,7 +24,6 @@ from fastapi import FastAPI
 from schemathesis.checks import not_a_server_error
 from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import response_schema_conformance
-from sqlalchemy import text
 from structlog.dev import plain_traceback
 
 from gp4u.app import create_app
@@ -33,7 +32,7 @@ from gp4u.fakes import catalog, kit, vastai
 from gp4u.kit.clock import FrozenClock
 from gp4u.settings import Settings
 from tests import factories
-from tests.conftest import LANES, T0, TABLES
+from tests.conftest import LANES, T0, empty_postgres
 
 MAX_EXAMPLES = 25
 SEED = 20261101
@@ -129,10 +128,7 @@ async def fuzz_db(
         url = str(request.getfixturevalue("postgres_ready"))
     engine = create_engine(url)
     if url.startswith("postgresql"):
-        async with engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-            await conn.execute(text("UPDATE market_state SET version = 0"))
-            await conn.execute(text("DELETE FROM users WHERE id <> 'local'"))
+        await empty_postgres(engine)
     sessions = session_factory(engine)
     for days_ago in range(7, -1, -1):
         now = T0 - timedelta(days=days_ago)

@@ -21,17 +21,9 @@ from gp4u.db.engine import create_engine, session_factory
 from gp4u.kit.errors import Conflict
 from gp4u.ledger import service
 from gp4u.ledger.repository import money_transaction
-from tests.conftest import LANES
+from tests.conftest import LANES, empty_postgres
 
 USERS = ("ann", "bob")
-LEDGER_TABLES = (
-    "postings",
-    "journal_entries",
-    "holds",
-    "idempotency_records",
-    "account_balances",
-    "ledger_accounts",
-)
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 amounts = st.integers(min_value=1, max_value=50_000_000)
 
@@ -48,7 +40,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         if self.postgres_url is not None:
             self.engine = create_engine(self.postgres_url)
-            self.run(self._empty_postgres())
+            self.run(empty_postgres(self.engine))
         else:
             path = self.template.parent / f"model-{id(self)}.sqlite3"
             path.write_bytes(self.template.read_bytes())
@@ -60,12 +52,6 @@ class LedgerMachine(RuleBasedStateMachine):
         self.resolved: dict[int, str] = {}  # resolved holds: id → owner
         self.revenue = 0  # the platform's
         self.replies: dict[str, tuple[int, dict[str, Any]]] = {}
-
-    async def _empty_postgres(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                text(f"TRUNCATE {', '.join(LEDGER_TABLES)} RESTART IDENTITY CASCADE")
-            )
 
     def run(self, work: Any) -> Any:
         return self.loop.run_until_complete(work)

@@ -21,10 +21,10 @@ from gp4u.accounts.principal import (
     HOST_SCOPE,
     READ,
     TRADE,
-    NotAuthenticated,
     Principal,
     local_principal,
 )
+from gp4u.kit.errors import NotAuthenticated
 from gp4u.web.deps import SessionDep
 
 

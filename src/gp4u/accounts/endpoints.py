@@ -3,14 +3,16 @@ keys (/api/v1/me), and user management for admins (/api/v1/admin/users)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.accounts import service
 from gp4u.accounts.deps import AdminUser, CurrentUser, KeyringDep
-from gp4u.accounts.principal import Forbidden
+from gp4u.accounts.keyring import Keyring
 from gp4u.accounts.schemas import (
     AdminUserIn,
     ApiKeyCreated,
@@ -33,7 +35,7 @@ from gp4u.accounts.schemas import (
 )
 from gp4u.accounts.throttle import LoginThrottle
 from gp4u.accounts.tokens import InvalidToken
-from gp4u.kit.errors import TooManyRequests
+from gp4u.kit.errors import Forbidden, TooManyRequests
 from gp4u.web.deps import ClockDep, SessionDep, SettingsDep
 from gp4u.web.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from gp4u.web.responses import FastJSON
@@ -63,7 +65,12 @@ async def sign_up(
 
 
 async def _login(
-    request: Request, email: str, password: str, session: Any, keyring: Any, now: Any
+    request: Request,
+    email: str,
+    password: str,
+    session: AsyncSession,
+    keyring: Keyring,
+    now: datetime,
 ) -> dict[str, Any]:
     throttle: LoginThrottle = request.app.state.login_throttle
     address = request.client.host if request.client else "unknown"

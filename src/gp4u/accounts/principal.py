@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gp4u.kit.errors import AppError
+from gp4u.kit.errors import Forbidden
 
 RENTER, HOST, ADMIN = "renter", "host", "admin"
 ROLES = frozenset({RENTER, HOST, ADMIN})
@@ -21,14 +21,6 @@ ROLE_SCOPES = {
     ADMIN: frozenset({READ, TRADE, HOST_SCOPE, ADMIN_SCOPE}),
 }
 LOCAL_USER_ID = "local"
-
-
-class NotAuthenticated(AppError):
-    status_code = 401
-
-
-class Forbidden(AppError):
-    status_code = 403
 
 
 def scopes_of(roles: frozenset[str]) -> frozenset[str]:

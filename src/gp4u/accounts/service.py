@@ -21,11 +21,11 @@ from gp4u.accounts.principal import (
     ADMIN,
     ROLES,
     SIGN_UP_ROLES,
-    Forbidden,
     Principal,
     scopes_of,
 )
-from gp4u.kit.errors import AppError, Conflict, InvalidInput, NotFound
+from gp4u.kit.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
+from gp4u.kit.paging import keyset_page
 from gp4u.ledger.entries import ESCROW, WALLET
 from gp4u.ledger.repository import account_ids
 
@@ -435,13 +435,9 @@ def credential_view(row: ProviderCredential) -> dict[str, Any]:
 
 
 async def list_users(session: AsyncSession, after: str | None, limit: int) -> dict[str, Any]:
-    users = list(await repo.users_page(session, after, limit + 1))
-    more = len(users) > limit
-    page = users[:limit]
-    return {
-        "items": [user_view(u) for u in page],
-        "next_after": page[-1].id if more and page else None,
-    }
+    users = await repo.users_page(session, after, limit + 1)
+    page, next_after = keyset_page(users, limit, lambda user: user.id)
+    return {"items": [user_view(u) for u in page], "next_after": next_after}
 
 
 async def administer_user(

@@ -21,7 +21,8 @@ from gp4u.alerts.schemas import (
     WatchIn,
     WatchOut,
 )
-from gp4u.web.deps import MAX_ID, ClockDep, ObjectId, SessionDep, SettingsDep
+from gp4u.db.base import MAX_ID
+from gp4u.web.deps import ClockDep, ObjectId, SessionDep, SettingsDep
 from gp4u.web.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from gp4u.web.responses import FastJSON
 

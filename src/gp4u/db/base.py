@@ -23,6 +23,9 @@ NAMING_CONVENTION = {
 
 # A 64-bit id on PostgreSQL, SQLite's INTEGER PRIMARY KEY (the rowid alias) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The largest id (and integer) either database binds: a larger number names no row, and would
+# not even bind as a parameter (SQLite raises OverflowError, asyncpg a DataError).
+MAX_ID = 2**63 - 1
 
 
 class UtcDateTime(TypeDecorator[datetime]):

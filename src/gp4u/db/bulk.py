@@ -15,6 +15,8 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import DateTime, Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.db.base import UtcDateTime
@@ -23,6 +25,11 @@ from gp4u.kit.clock import sqlite_text
 
 def _is_sqlite(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "sqlite"
+
+
+def insert_for(dialect_name: str) -> Any:
+    """The dialect's INSERT construct (both have `on_conflict_do_nothing`/`…_do_update`)."""
+    return pg_insert if dialect_name == "postgresql" else sqlite_insert
 
 
 def _records(

@@ -31,6 +31,18 @@ class AppError(Exception):
         return {}
 
 
+class NotAuthenticated(AppError):
+    """No valid credentials (401, with WWW-Authenticate)."""
+
+    status_code = 401
+
+
+class Forbidden(AppError):
+    """Authenticated, but not allowed to do this."""
+
+    status_code = 403
+
+
 class NotFound(AppError):
     status_code = 404
 

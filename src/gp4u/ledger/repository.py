@@ -31,10 +31,9 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from gp4u.db import bulk
 from gp4u.db.base import UtcDateTime
 from gp4u.ledger.entries import (
     MAY_GO_NEGATIVE,
@@ -130,7 +129,7 @@ async def create_accounts(conn: AsyncConnection, keys: Sequence[Key], now: datet
     for, never duplicated; callers create accounts before they lock any balance."""
     if not keys:
         return
-    insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    insert_ = bulk.insert_for(conn.dialect.name)
     await conn.execute(
         insert_(LedgerAccount)
         .values([{"owner": o, "kind": k, "created_at": now} for o, k in sorted(set(keys))])

@@ -11,6 +11,7 @@ from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.db import bulk
+from gp4u.db.base import MAX_ID
 from gp4u.offers.fields import OUTPUT_COLUMNS
 from gp4u.offers.index import INDEX_COLUMNS
 from gp4u.offers.ingest import Existing
@@ -18,9 +19,6 @@ from gp4u.offers.models import MarketState, Offer, OfferPrice, SourceSync
 from gp4u.offers.sql import Compiled, Dialect
 
 _CHUNK = 5000
-# Ids are 64-bit signed integers in both databases. A larger number names no offer, and would
-# not even bind as a query parameter (SQLite raises OverflowError, asyncpg a DataError).
-MAX_ID = 2**63 - 1
 
 
 def _is_id(value: int) -> bool:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 
 from gp4u.accounts.deps import Reader, Trader
 from gp4u.accounts.service import list_api_keys
+from gp4u.db.base import MAX_ID
 from gp4u.kit.money import usd_to_micros
 from gp4u.ledger.service import Sessions
 from gp4u.wallet import service
@@ -26,7 +27,7 @@ from gp4u.wallet.schemas import (
     WalletOut,
     WithdrawalIn,
 )
-from gp4u.web.deps import MAX_ID, ClockDep, ObjectId, SessionDep
+from gp4u.web.deps import ClockDep, ObjectId, SessionDep
 from gp4u.web.errors import AUTH_RESPONSES, ERROR_RESPONSES, ErrorOut
 from gp4u.web.responses import FastJSON
 

@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gp4u.db import bulk
 from gp4u.ledger.entries import ESCROW, HOST, OPEN, WALLET
 from gp4u.ledger.models import Hold, JournalEntry, LedgerAccount, Posting
 from gp4u.wallet.models import Budget, BudgetAlert, Charge, Payment
@@ -99,7 +98,7 @@ async def record_budget_alert(
     session: AsyncSession, owner: str, key_prefix: str, month: str, threshold: int, now: datetime
 ) -> bool:
     """Whether this threshold is new this month (a concurrent writer's row wins quietly)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = bulk.insert_for(session.get_bind().dialect.name)
     result = await session.execute(
         insert(BudgetAlert)
         .values(

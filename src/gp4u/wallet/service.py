@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gp4u.alerts.service import notify
 from gp4u.kit.errors import AppError, InvalidInput, NotFound
 from gp4u.kit.money import format_usd, micros_to_usd
+from gp4u.kit.paging import keyset_page
 from gp4u.ledger import service as ledger
 from gp4u.ledger.repository import money_transaction
 from gp4u.ledger.service import Sessions
@@ -65,7 +66,7 @@ async def transactions(
     limit: int,
 ) -> dict[str, Any]:
     rows = await repo.transactions(session, owner, kind, since, until, before, limit + 1)
-    page = rows[:limit]
+    page, next_before = keyset_page(rows, limit, lambda row: row.id)
     return {
         "items": [
             {
@@ -80,7 +81,7 @@ async def transactions(
             }
             for row in page
         ],
-        "next_before": page[-1].id if len(rows) > limit and page else None,
+        "next_before": next_before,
     }
 
 
@@ -153,19 +154,7 @@ async def deposit(
             f"a deposit is between $0.01 and {format_usd(MAX_DEPOSIT)}", field="amount"
         )
     result = await _rail(rails, rail_name).collect(amount, source, now)
-    payment = Payment(
-        owner=owner,
-        direction="deposit",
-        rail=rail_name,
-        amount=amount,
-        status=rail_kinds.PENDING,
-        reference=result.reference,
-        created_at=now,
-    )
-    session.add(payment)
-    await session.flush()
-    await _apply(session, payment, result, now)
-    return payment_view(payment)
+    return await _record(session, owner, "deposit", rail_name, amount, result, now)
 
 
 async def withdraw(
@@ -182,14 +171,30 @@ async def withdraw(
     rail = _rail(rails, rail_name)
     hold = await ledger.authorise(session, owner, amount, now, WITHDRAWAL_HOLD)
     result = await rail.pay_out(amount, destination, now)
+    return await _record(
+        session, owner, "withdrawal", rail_name, amount, result, now, hold_id=hold["hold_id"]
+    )
+
+
+async def _record(
+    session: AsyncSession,
+    owner: str,
+    direction: str,
+    rail_name: str,
+    amount: int,
+    result: RailResult,
+    now: datetime,
+    hold_id: int | None = None,
+) -> dict[str, Any]:
+    """The payment row of a rail's first answer, with the money that answer moves."""
     payment = Payment(
         owner=owner,
-        direction="withdrawal",
+        direction=direction,
         rail=rail_name,
         amount=amount,
         status=rail_kinds.PENDING,
         reference=result.reference,
-        hold_id=hold["hold_id"],
+        hold_id=hold_id,
         created_at=now,
     )
     session.add(payment)
@@ -269,11 +274,8 @@ async def payments(
     session: AsyncSession, owner: str, status: str | None, before: int | None, limit: int
 ) -> dict[str, Any]:
     rows = await repo.payments_of(session, owner, status, before, limit + 1)
-    page = rows[:limit]
-    return {
-        "items": [payment_view(p) for p in page],
-        "next_before": page[-1].id if len(rows) > limit and page else None,
-    }
+    page, next_before = keyset_page(rows, limit, lambda payment: payment.id)
+    return {"items": [payment_view(p) for p in page], "next_before": next_before}
 
 
 async def get_payment(session: AsyncSession, owner: str, payment_id: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gp4u.db.base import MAX_ID
 from gp4u.db.engine import unit_of_work
 from gp4u.kit.clock import Clock
 from gp4u.settings import Settings
@@ -40,7 +41,5 @@ ClockDep = Annotated[Clock, Depends(_clock)]
 # here because the web plumbing sits below the domains.
 MarketDep = Annotated[Any, Depends(_market)]
 
-# The largest id either database can bind (64-bit signed). Larger ids in a path are not found;
-# larger cursors in a query are a bad query (never an overflow inside the database driver).
-MAX_ID = 2**63 - 1
+# Ids and cursors past what the databases bind are a bad request, never a driver overflow.
 ObjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="An object id.")]
