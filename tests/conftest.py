@@ -84,6 +84,7 @@ async def empty_postgres(engine: AsyncEngine) -> None:
         await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         await conn.execute(text("UPDATE market_state SET version = 0"))
         await conn.execute(text("DELETE FROM users WHERE id <> 'local'"))
+        await conn.execute(text("UPDATE users SET max_session_hours = NULL"))
 
 
 @pytest.fixture

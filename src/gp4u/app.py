@@ -16,6 +16,7 @@ from gp4u.accounts.endpoints import routers as account_routers
 from gp4u.accounts.keyring import keyring
 from gp4u.accounts.throttle import LoginThrottle, MemoryThrottleStore, RedisThrottleStore
 from gp4u.alerts.endpoints import router as alerts_router
+from gp4u.audit.endpoints import router as audit_router
 from gp4u.db.engine import ensure_data_dir
 from gp4u.db.migrate import upgrade
 from gp4u.gpus.endpoints import router as gpus_router
@@ -24,6 +25,9 @@ from gp4u.kit.logging import configure_logging, get_logger
 from gp4u.offers import jobs as offer_jobs
 from gp4u.offers.endpoints import router as offers_router
 from gp4u.pricing.endpoints import router as pricing_router
+from gp4u.provisioning.endpoints import agent_router
+from gp4u.provisioning.endpoints import router as sessions_router
+from gp4u.provisioning.reconcile import reconcile
 from gp4u.settings import Settings
 from gp4u.sources.endpoints import router as providers_router
 from gp4u.system.endpoints import router as system_router
@@ -32,6 +36,7 @@ from gp4u.wallet.rails import build_rails
 from gp4u.web.errors import document_error_envelope, install_error_handlers
 from gp4u.web.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gp4u.web.responses import FastJSON
+from gp4u.jobs.context import JobContext
 from gp4u.worker.context import open_context
 from gp4u.worker.inprocess import InProcessRunner
 
@@ -75,13 +80,16 @@ def create_app(
         market = app.state.market = ctx.market
         runner = None
         background: set[asyncio.Task[object]] = set()
+        app.state.sessions_ready = False
         if background_jobs:
             background.add(asyncio.create_task(market.build(sessions)))
+            background.add(asyncio.create_task(_recover_sessions(app, ctx)))
             if settings.jobs_backend == "inprocess":
                 runner = app.state.runner = InProcessRunner(ctx)
                 runner.start()
         else:
             await market.build(sessions)
+            await _recover_sessions(app, ctx)
         try:
             yield
         finally:
@@ -119,6 +127,9 @@ def create_app(
     for router in account_routers:
         app.include_router(router)
     app.include_router(wallet_router)
+    app.include_router(sessions_router)
+    app.include_router(agent_router)
+    app.include_router(audit_router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -132,6 +143,21 @@ def create_app(
         return RedirectResponse("/api/docs")
 
     return app
+
+
+async def _recover_sessions(app: FastAPI, ctx: JobContext) -> None:
+    """Reconcile provider instances before new sessions are accepted. The embedded server is
+    the only process launching, so every launch it finds unfinished was cut off by a crash."""
+    startup = ctx.settings.jobs_backend == "inprocess"
+    while True:
+        try:
+            report = await reconcile(ctx, startup=startup)
+            log.info("sessions reconciled on start", **report)
+            break
+        except Exception as exc:  # the database may not be up yet: try again
+            log.warning("startup reconciliation failed", error=repr(exc))
+            await asyncio.sleep(5)
+    app.state.sessions_ready = True
 
 
 def app_from_env() -> FastAPI:

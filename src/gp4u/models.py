@@ -1,6 +1,7 @@
 """Every ORM model, imported in one place so Alembic and the tests see the whole schema."""
 
 from gp4u.accounts.models import ApiKey, ProviderCredential, RefreshToken, User
+from gp4u.audit.models import AuditEvent
 from gp4u.alerts.models import Notification, Watch, WebhookDelivery
 from gp4u.db.base import Base
 from gp4u.jobs.models import OutboxJob
@@ -13,6 +14,7 @@ from gp4u.ledger.models import (
     Posting,
 )
 from gp4u.offers.models import MarketState, Offer, OfferPrice, SourceSync
+from gp4u.provisioning.models import GpuSession
 from gp4u.wallet.models import Budget, BudgetAlert, Charge, Payment
 
 metadata = Base.metadata
@@ -20,9 +22,11 @@ metadata = Base.metadata
 __all__ = [
     "AccountBalance",
     "ApiKey",
+    "AuditEvent",
     "Budget",
     "BudgetAlert",
     "Charge",
+    "GpuSession",
     "Hold",
     "IdempotencyRecord",
     "JournalEntry",

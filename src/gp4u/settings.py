@@ -81,6 +81,48 @@ class Settings(BaseSettings):
         60.0, ge=0, description="How long the test-async rail keeps a transfer pending."
     )
 
+    public_url: str | None = Field(
+        None,
+        description="The URL machines GP4U launches use to reach this server (the node agent "
+        "checks in there); default http://HOST:PORT.",
+    )
+    session_max_hours: float = Field(
+        12.0,
+        gt=0,
+        le=24 * 14,
+        description="Hard maximum lifetime of a session (the platform cap): a machine is destroyed "
+        "this long after its launch whatever happens. Users may set a lower limit for themselves.",
+    )
+    session_grace_seconds: float = Field(
+        60.0, ge=0, le=3600, description="How long past its paid time a session may run unbilled."
+    )
+    launch_max_attempts: int = Field(
+        3, ge=1, le=20, description="Offers tried when launches fail for capacity (failover)."
+    )
+    agent_heartbeat_seconds: float = Field(
+        30.0, gt=0, description="How often the node agent on a machine heartbeats."
+    )
+    agent_heartbeat_timeout_seconds: float = Field(
+        180.0, gt=0, description="A running session whose agent is silent this long is ended."
+    )
+    agent_checkin_timeout_seconds: float = Field(
+        900.0, gt=0, description="A launched machine whose agent never checks in is destroyed."
+    )
+    agent_broker_timeout_seconds: float = Field(
+        600.0,
+        gt=0,
+        description="The agent shuts its machine down when it cannot reach GP4U for this long.",
+    )
+    lifecycle_seconds: float = Field(
+        15.0, gt=0, description="Interval of the session lifecycle manager (expiry, destruction)."
+    )
+    reconcile_seconds: float = Field(
+        300.0, gt=0, description="Interval of the reconciliation of tagged provider instances."
+    )
+    destroy_attention_after: int = Field(
+        5, ge=1, description="Failed destroy attempts before a session is flagged for attention."
+    )
+
     host: str = "127.0.0.1"
     port: int = 8000
     migrate_on_start: bool = Field(
@@ -228,6 +270,11 @@ class Settings(BaseSettings):
     def base_url(self, provider: str) -> str | None:
         value = getattr(self, f"{provider}_url", None)
         return value if isinstance(value, str) and value else None
+
+    @property
+    def broker_url(self) -> str:
+        """Where launched machines reach this server."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def sqlite_path(self) -> Path:

@@ -158,9 +158,20 @@ async def profile(principal: CurrentUser, session: SessionDep, settings: Setting
     return FastJSON({**await service.profile(session, principal), "auth_mode": settings.auth})
 
 
-@me.patch("", response_model=UserOut, summary="Change your display name")
-async def update_profile(body: ProfileIn, principal: CurrentUser, session: SessionDep) -> FastJSON:
-    return FastJSON(await service.update_profile(session, principal, body.display_name))
+@me.patch("", response_model=UserOut, summary="Change your display name or session limit")
+async def update_profile(
+    body: ProfileIn, principal: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> FastJSON:
+    return FastJSON(
+        await service.update_profile(
+            session,
+            principal,
+            display_name=body.display_name,
+            max_session_hours=None if body.clear_max_session_hours else body.max_session_hours,
+            clear_max_session_hours=body.clear_max_session_hours,
+            platform_cap_hours=settings.session_max_hours,
+        )
+    )
 
 
 @me.post(

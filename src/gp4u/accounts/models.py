@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gp4u.db.base import Base, BigId, UtcDateTime
@@ -27,6 +27,9 @@ class User(Base):
     # Access tokens carry the version they were issued under; bumping it (password change,
     # logout everywhere, deactivation) refuses every older one at once.
     token_version: Mapped[int] = mapped_column(Integer)
+    # The user's own cap on a session's lifetime (hours); the platform cap applies when it is
+    # None, and always bounds it from above.
+    max_session_hours: Mapped[float | None] = mapped_column(Float)
 
     @property
     def role_set(self) -> frozenset[str]:

@@ -48,7 +48,16 @@ class PasswordChangeIn(RequestModel):
 
 
 class ProfileIn(RequestModel):
-    display_name: str = Field(min_length=1, max_length=100)
+    display_name: str | None = Field(None, min_length=1, max_length=100)
+    max_session_hours: float | None = Field(
+        None,
+        gt=0,
+        description="Your own cap on a session's lifetime, in hours (never above the platform's "
+        "cap); sessions are destroyed when it passes. Omitted: unchanged.",
+    )
+    clear_max_session_hours: bool = Field(
+        False, description="Go back to the platform's cap."
+    )
 
 
 class ApiKeyIn(RequestModel):
@@ -73,6 +82,9 @@ class UserOut(BaseModel):
     roles: list[Role]
     is_active: bool
     created_at: datetime
+    max_session_hours: float | None = Field(
+        description="Your own cap on a session's lifetime (null: the platform's cap)."
+    )
 
 
 class MeOut(UserOut):

@@ -246,11 +246,34 @@ async def profile(session: AsyncSession, principal: Principal) -> dict[str, Any]
 
 
 async def update_profile(
-    session: AsyncSession, principal: Principal, display_name: str
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    display_name: str | None,
+    max_session_hours: float | None = None,
+    clear_max_session_hours: bool = False,
+    platform_cap_hours: float,
 ) -> dict[str, Any]:
     user = await _user(session, principal.user_id)
-    user.display_name = display_name
+    if display_name is not None:
+        user.display_name = display_name
+    if clear_max_session_hours:
+        user.max_session_hours = None
+    elif max_session_hours is not None:
+        if max_session_hours > platform_cap_hours:
+            raise InvalidInput(
+                f"max_session_hours may not exceed the platform's cap of {platform_cap_hours:g} h",
+                field="max_session_hours",
+            )
+        user.max_session_hours = max_session_hours
     return user_view(user)
+
+
+async def session_hours_cap(session: AsyncSession, owner: str, platform_cap_hours: float) -> float:
+    """The longest a session of this user may live: their own cap, never above the platform's."""
+    user = await session.get(User, owner)
+    own = user.max_session_hours if user is not None else None
+    return min(own, platform_cap_hours) if own else platform_cap_hours
 
 
 def user_view(user: User) -> dict[str, Any]:
@@ -261,6 +284,7 @@ def user_view(user: User) -> dict[str, Any]:
         "roles": sorted(user.role_set),
         "is_active": user.is_active,
         "created_at": user.created_at,
+        "max_session_hours": user.max_session_hours,
     }
 
 

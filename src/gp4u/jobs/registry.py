@@ -47,7 +47,13 @@ class JobSpec:
 
 JOBS: dict[str, JobSpec] = {}
 # Every module that registers jobs; importing them fills the registry.
-JOB_MODULES = ("gp4u.offers.jobs", "gp4u.sources.jobs", "gp4u.alerts.jobs", "gp4u.wallet.jobs")
+JOB_MODULES = (
+    "gp4u.offers.jobs",
+    "gp4u.sources.jobs",
+    "gp4u.alerts.jobs",
+    "gp4u.wallet.jobs",
+    "gp4u.provisioning.jobs",
+)
 
 
 def load_jobs() -> None:

@@ -336,6 +336,19 @@ async def authorise_spend(
     return charge_view(charge)
 
 
+async def spending_room(
+    session: AsyncSession, owner: str, key_prefix: str | None, now: datetime
+) -> int:
+    """How much more the owner could commit now: the available balance, or less when a monthly
+    budget (theirs or the API key's) has less room left."""
+    room = (await ledger.balance(session, owner))["available"]
+    _, start = month_of(now)
+    for scope, limit in await _limits(session, owner, key_prefix):
+        spent = await repo.month_spend(session, owner, scope or None, start)
+        room = min(room, limit - spent)
+    return room
+
+
 async def capture_spend(
     session: AsyncSession,
     owner: str,

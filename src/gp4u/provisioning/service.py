@@ -1,0 +1,427 @@
+"""What renters and node agents do with sessions: launch (quote, hold, record, then hand over to
+the launch job), list and read them, extend, stop; agents register, heartbeat and report done."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gp4u.accounts.principal import Principal
+from gp4u.accounts.service import session_hours_cap
+from gp4u.audit.service import record
+from gp4u.jobs import outbox
+from gp4u.jobs.context import JobContext
+from gp4u.kit.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from gp4u.kit.money import micros_to_usd
+from gp4u.kit.paging import keyset_page
+from gp4u.ledger.repository import money_transaction
+from gp4u.provisioning import billing, sshkeys
+from gp4u.provisioning import repository as repo
+from gp4u.provisioning.launcher import attempts_summary, launch_scopes, quote, seal_env
+from gp4u.provisioning.lifecycle import end_session
+from gp4u.provisioning.models import GpuSession
+from gp4u.provisioning.states import FINAL, EndReason, State, is_live
+from gp4u.wallet import service as wallet
+
+LAUNCH_JOB = "sessions.launch"
+DESTROY_JOB = "sessions.destroy"
+DEFAULT_IMAGE = "nvidia/cuda:12.4.1-runtime-ubuntu22.04"
+HOLD_MARGIN = timedelta(days=1)  # holds outlive the session's hard maximum by this much
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    offer_id: int
+    hours: float
+    image: str | None = None
+    startup_command: str | None = None
+    env: dict[str, str] | None = None
+    ssh_public_key: str | None = None  # an OpenSSH public key, or "generate"
+    max_price_per_hour: int | None = None  # failover may go up to this (default: the quote)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- launch ----------------------------------------------------------------------------------
+
+
+async def create(
+    ctx: JobContext, principal: Principal, spec: LaunchSpec, box_key: bytes
+) -> dict[str, Any]:
+    """Quote from fresh data, hold the estimate, commit the session and its launch job
+    together; the provider is called only after that commit (by the job)."""
+    now = ctx.clock.now()
+    async with ctx.sessions() as session:
+        offer = await repo.offer(session, spec.offer_id)
+        if offer is None:
+            raise NotFound(f"no offer {spec.offer_id}")
+        cap_hours = await session_hours_cap(
+            session, principal.owner, ctx.settings.session_max_hours
+        )
+        candidates = await repo.count_matching(
+            session,
+            gpu=offer.gpu,
+            gpu_count=offer.gpu_count,
+            spot=offer.spot,
+            max_price=max(offer.price_per_hour, spec.max_price_per_hour or 0),
+            scopes=launch_scopes(ctx.providers),
+        )
+    if spec.hours > cap_hours:
+        raise InvalidInput(
+            f"a session may last at most {cap_hours:g} h (the maximum session lifetime)",
+            field="hours",
+        )
+    q = await quote(ctx.providers, offer)
+    price = q.price_per_hour
+    max_price = max(price, spec.max_price_per_hour or 0)
+    minutes = billing.minutes_for(spec.hours)
+    estimate = billing.cost_of(max_price, minutes)
+    reserved = sorted(k for k in spec.env or {} if k.upper().startswith("GP4U_AGENT_"))
+    if reserved:
+        raise InvalidInput(
+            f"env names starting with GP4U_AGENT_ are reserved: {reserved}", field="env"
+        )
+    keys = _ssh(spec.ssh_public_key)
+    token = secrets.token_urlsafe(32)
+    async with money_transaction(ctx.sessions) as session:
+        gs = GpuSession(
+            owner=principal.owner,
+            key_prefix=principal.key_prefix,
+            state=State.PROVISIONING.value,
+            deployment=ctx.settings.deployment_id,
+            client_token=uuid.uuid4().hex,
+            offer_id=offer.id,
+            provider=q.adapter.name,
+            offer_ref=q.current.offer_ref or "",
+            gpu=offer.gpu,
+            gpu_count=offer.gpu_count,
+            instance_type=q.current.instance_type,
+            region=offer.region,
+            spot=offer.spot,
+            price_per_hour=price,
+            max_price_per_hour=max_price,
+            paid_minutes=minutes,
+            image=spec.image or DEFAULT_IMAGE,
+            startup_command=spec.startup_command,
+            env_keys=sorted((spec.env or {}).keys()),
+            ssh_public_key=keys[0] if keys else None,
+            ssh_fingerprint=sshkeys.fingerprint(keys[0]) if keys else None,
+            attempts=[],
+            candidates=max(candidates, 1),
+            agent_token_digest=_digest(token),
+            charge_ids=[],
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+            hard_deadline=now + timedelta(hours=cap_hours),
+            destroy_attempts=0,
+        )
+        session.add(gs)
+        await session.flush()
+        gs.env_sealed = seal_env(spec.env or {}, token, box_key, gs.id)
+        charge = await wallet.authorise_spend(
+            session,
+            principal.owner,
+            principal.key_prefix,
+            estimate,
+            "session",
+            f"session {gs.id}: {gs.gpu_count}× {gs.gpu} at {gs.provider}",
+            gs.hard_deadline - now + HOLD_MARGIN,
+            now,
+        )
+        gs.charge_ids = [charge["id"]]
+        record(
+            session,
+            now,
+            "state",
+            actor=principal.user_id,
+            session_id=gs.id,
+            provider=gs.provider,
+            state=gs.state,
+            offer_id=offer.id,
+            price_micros=price,
+            minutes=minutes,
+            held_micros=estimate,
+        )
+        await outbox.enqueue(session, LAUNCH_JOB, now, {"session_id": gs.id})
+        view = session_view(gs, now, held=estimate)
+    if keys and keys[1] is not None:
+        view["ssh_private_key"] = keys[1]
+    return view
+
+
+def _ssh(value: str | None) -> tuple[str, str | None] | None:
+    """(public key, private key shown once or None) for the session, or None without SSH."""
+    if value is None:
+        return None
+    if value.strip().lower() == "generate":
+        pair = sshkeys.generate("gp4u-session")
+        return pair.public, pair.private
+    return sshkeys.check_public(value), None
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+async def owned(session: AsyncSession, principal: Principal, session_id: int) -> GpuSession:
+    gs = await repo.get(session, session_id)
+    if gs is None or gs.owner != principal.owner:
+        raise NotFound(f"no session {session_id}")
+    return gs
+
+
+async def get(
+    session: AsyncSession, principal: Principal, session_id: int, now: datetime
+) -> dict[str, Any]:
+    return session_view(await owned(session, principal, session_id), now)
+
+
+async def list_mine(
+    session: AsyncSession,
+    principal: Principal,
+    states: list[str] | None,
+    before: int | None,
+    limit: int,
+    now: datetime,
+) -> dict[str, Any]:
+    rows = await repo.owned(session, principal.owner, states, before, limit + 1)
+    page, next_before = keyset_page(rows, limit, lambda row: row.id)
+    return {"items": [session_view(r, now) for r in page], "next_before": next_before}
+
+
+def session_view(gs: GpuSession, now: datetime, *, held: int | None = None) -> dict[str, Any]:
+    """A session as its owner sees it: never the agent token, env values or private key."""
+    end = gs.billing_end or (now if gs.running_at else None)
+    cost = (
+        gs.cost
+        if gs.cost is not None
+        else billing.accrued(
+            gs.price_per_hour,
+            gs.running_at,
+            end,
+            billing.cost_of(gs.max_price_per_hour, gs.paid_minutes),
+        )
+    )
+    connection = None
+    if gs.ssh_host and State(gs.state) in (State.STARTING, State.RUNNING):
+        connection = {
+            "host": gs.ssh_host,
+            "port": gs.ssh_port,
+            "user": gs.ssh_user,
+            "command": f"ssh -p {gs.ssh_port} {gs.ssh_user}@{gs.ssh_host}",
+        }
+    return {
+        "id": gs.id,
+        "state": gs.state,
+        "offer_id": gs.offer_id,
+        "provider": gs.provider,
+        "gpu": gs.gpu,
+        "gpu_count": gs.gpu_count,
+        "instance_type": gs.instance_type,
+        "region": gs.region,
+        "spot": gs.spot,
+        "price_per_hour": micros_to_usd(gs.price_per_hour),
+        "max_price_per_hour": micros_to_usd(gs.max_price_per_hour),
+        "paid_hours": round(gs.paid_minutes / 60, 4),
+        "image": gs.image,
+        "env_keys": gs.env_keys,
+        "ssh_fingerprint": gs.ssh_fingerprint,
+        "connection": connection,
+        "instance_id": gs.instance_id,
+        "attempts": [
+            {
+                **{k: v for k, v in a.items() if k != "price_per_hour"},
+                "price_per_hour": micros_to_usd(a["price_per_hour"])
+                if a.get("price_per_hour")
+                else None,
+            }
+            for a in gs.attempts
+        ],
+        "launch_summary": attempts_summary(gs) if gs.attempts else None,
+        "agent": {
+            "registered_at": gs.agent_registered_at,
+            "last_heartbeat_at": gs.last_heartbeat_at,
+            "facts": gs.agent_facts,
+        },
+        "created_at": gs.created_at,
+        "running_at": gs.running_at,
+        "expires_at": gs.expires_at,
+        "hard_deadline": gs.hard_deadline,
+        "ending_at": gs.ending_at,
+        "destroyed_at": gs.destroy_confirmed_at,
+        "end_reason": gs.end_reason,
+        "end_detail": gs.end_detail,
+        "cost_so_far": micros_to_usd(cost),
+        "held": micros_to_usd(held) if held is not None else None,
+        "needs_attention": gs.needs_attention,
+    }
+
+
+# --- changing --------------------------------------------------------------------------------
+
+
+async def stop(ctx: JobContext, principal: Principal, session_id: int) -> dict[str, Any]:
+    """End the session now: billing stops, the machine is destroyed and verified gone."""
+    now = ctx.clock.now()
+    async with money_transaction(ctx.sessions) as session:
+        gs = await owned(session, principal, session_id)
+        gs = await repo.get(session, gs.id, lock=True) or gs
+        if State(gs.state) in FINAL or gs.state == State.ENDING:
+            return session_view(gs, now)
+        await end_session(
+            session,
+            gs,
+            EndReason.USER,
+            now,
+            fee_basis_points=ctx.settings.platform_fee_bps,
+            actor=principal.user_id,
+        )
+        await outbox.enqueue(session, DESTROY_JOB, now, {"session_id": gs.id})
+        return session_view(gs, now)
+
+
+async def extend(
+    ctx: JobContext, principal: Principal, session_id: int, hours: float
+) -> dict[str, Any]:
+    """Pay for more time: one more hold for the added minutes, never past the hard maximum."""
+    now = ctx.clock.now()
+    async with money_transaction(ctx.sessions) as session:
+        gs = await owned(session, principal, session_id)
+        gs = await repo.get(session, gs.id, lock=True) or gs
+        if not is_live(gs.state):
+            raise Conflict(f"session {gs.id} is {gs.state}; only a live session can be extended")
+        added = billing.minutes_for(hours)
+        start = gs.running_at or now
+        new_expiry = start + timedelta(minutes=gs.paid_minutes + added)
+        if new_expiry > gs.hard_deadline:
+            room = max(0.0, (gs.hard_deadline - start).total_seconds() / 60 - gs.paid_minutes)
+            raise InvalidInput(
+                f"session {gs.id} can be extended by at most {room / 60:.2f} h: it must end by "
+                f"{gs.hard_deadline:%Y-%m-%d %H:%M} UTC (the maximum session lifetime)",
+                field="hours",
+            )
+        amount = billing.cost_of(gs.max_price_per_hour, added)
+        charge = await wallet.authorise_spend(
+            session,
+            gs.owner,
+            principal.key_prefix,
+            amount,
+            "session",
+            f"session {gs.id}: extension of {added} min",
+            gs.hard_deadline - now + HOLD_MARGIN,
+            now,
+        )
+        gs.charge_ids = [*gs.charge_ids, charge["id"]]
+        gs.paid_minutes += added
+        if gs.running_at is not None:
+            gs.expires_at = new_expiry
+        else:
+            gs.expires_at = gs.created_at + timedelta(minutes=gs.paid_minutes)
+        gs.warned_at = None
+        record(
+            session,
+            now,
+            "extended",
+            actor=principal.user_id,
+            session_id=gs.id,
+            provider=gs.provider,
+            minutes=added,
+            held_micros=amount,
+            expires_at=gs.expires_at.isoformat(),
+        )
+        return session_view(gs, now, held=amount)
+
+
+# --- the node agent --------------------------------------------------------------------------
+
+
+def _agent_terms(gs: GpuSession, ctx: JobContext) -> dict[str, Any]:
+    return {
+        "session_id": gs.id,
+        "state": gs.state,
+        "hard_deadline": gs.hard_deadline,
+        "ends_at": gs.expires_at,
+        "heartbeat_seconds": ctx.settings.agent_heartbeat_seconds,
+        "broker_timeout_seconds": ctx.settings.agent_broker_timeout_seconds,
+    }
+
+
+async def agent_register(
+    ctx: JobContext, token: str, facts: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The one-time token becomes an agent secret; the session turns running (billing starts)."""
+    now = ctx.clock.now()
+    async with money_transaction(ctx.sessions) as session:
+        gs = await repo.by_agent_token(session, _digest(token))
+        if gs is None or gs.agent_registered_at is not None or not is_live(gs.state):
+            raise NotAuthenticated("this agent token is not valid (unknown, used or ended)")
+        secret = secrets.token_urlsafe(32)
+        gs.agent_secret_digest, gs.agent_registered_at = _digest(secret), now
+        gs.last_heartbeat_at = gs.last_seen_at = now
+        gs.agent_facts = facts
+        previous = gs.state
+        gs.state, gs.running_at = State.RUNNING.value, now
+        gs.expires_at = min(now + timedelta(minutes=gs.paid_minutes), gs.hard_deadline)
+        record(
+            session,
+            now,
+            "state",
+            actor="agent",
+            session_id=gs.id,
+            provider=gs.provider,
+            instance_id=gs.instance_id,
+            previous=previous,
+            state=gs.state,
+        )
+        return {**_agent_terms(gs, ctx), "agent_secret": secret}
+
+
+async def _agent_session(session: AsyncSession, secret: str) -> GpuSession:
+    gs = await repo.by_agent_secret(session, _digest(secret))
+    if gs is None:
+        raise NotAuthenticated("this agent secret is not valid")
+    return gs
+
+
+async def agent_heartbeat(
+    ctx: JobContext, secret: str, facts: dict[str, Any] | None
+) -> dict[str, Any]:
+    now = ctx.clock.now()
+    async with money_transaction(ctx.sessions) as session:
+        gs = await _agent_session(session, secret)
+        if is_live(gs.state):
+            gs.last_heartbeat_at = gs.last_seen_at = now
+            if facts:
+                gs.agent_facts = facts
+        action = "continue" if is_live(gs.state) else "shutdown"
+        return {**_agent_terms(gs, ctx), "action": action}
+
+
+async def agent_done(
+    ctx: JobContext, secret: str, exit_code: int | None, message: str | None
+) -> dict[str, Any]:
+    """The workload finished: end the session gracefully (billing stops now)."""
+    now = ctx.clock.now()
+    async with money_transaction(ctx.sessions) as session:
+        gs = await _agent_session(session, secret)
+        detail = f"exit code {exit_code}" if exit_code is not None else None
+        if message:
+            detail = f"{detail}: {message[:200]}" if detail else message[:200]
+        if await end_session(
+            session,
+            gs,
+            EndReason.AGENT_DONE,
+            now,
+            fee_basis_points=ctx.settings.platform_fee_bps,
+            actor="agent",
+            detail=detail,
+        ):
+            await outbox.enqueue(session, DESTROY_JOB, now, {"session_id": gs.id})
+        return {"action": "shutdown", "state": gs.state}

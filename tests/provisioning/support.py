@@ -1,0 +1,54 @@
+"""Helpers of the session tests: fast adapters (no pacing) for the fake providers, draining the
+outbox the way the runner would, and reading what the fakes hold."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+from fastapi import FastAPI
+
+from gp4u.db.engine import unit_of_work
+from gp4u.jobs import outbox
+from gp4u.jobs.context import JobContext
+from gp4u.providers.gateway import CallPolicy
+from gp4u.providers.vastai.adapter import VastaiAdapter
+from gp4u.worker.inprocess import execute_claimed
+
+
+class FastVastai(VastaiAdapter):
+    """Vast.ai without its request pacing and long backoffs, so lifecycle tests run fast."""
+
+    call_policy: ClassVar[CallPolicy] = dataclasses.replace(
+        VastaiAdapter.call_policy, rate=None, backoff_seconds=0.01, attempts=2
+    )
+
+
+async def drain(ctx: JobContext, rounds: int = 5) -> list[str]:
+    """Run every due outbox job (and those they enqueue), as the in-process runner would."""
+    ran: list[str] = []
+    for _ in range(rounds):
+        async with unit_of_work(ctx.sessions) as session:
+            now = ctx.clock.now()
+            claimed = [(r.id, r.job, dict(r.args)) for r in await outbox.claim_due(session, now)]
+        if not claimed:
+            break
+        for job_id, job, args in claimed:
+            await execute_claimed(ctx, job_id, now, job, args)
+            ran.append(job)
+    return ran
+
+
+def ctx_of(app: FastAPI) -> JobContext:
+    ctx: JobContext = app.state.jobs
+    return ctx
+
+
+def live_tagged(fake_state: Any, deployment: str = "local") -> list[Any]:
+    """Instances at a fake that carry this deployment's tag and are not terminated."""
+    prefix = f"gp4u-{deployment}-"
+    return [
+        i
+        for i in fake_state.instances.values()
+        if i.state() != "terminated" and str(i.attrs.get("label") or "").startswith(prefix)
+    ]
