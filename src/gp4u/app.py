@@ -17,9 +17,11 @@ from gp4u.accounts.keyring import keyring
 from gp4u.accounts.throttle import LoginThrottle, MemoryThrottleStore, RedisThrottleStore
 from gp4u.alerts.endpoints import router as alerts_router
 from gp4u.audit.endpoints import router as audit_router
+from gp4u.costs.endpoints import router as costs_router
 from gp4u.db.engine import ensure_data_dir
 from gp4u.db.migrate import upgrade
 from gp4u.gpus.endpoints import router as gpus_router
+from gp4u.jobs.context import JobContext
 from gp4u.kit.clock import Clock, SystemClock
 from gp4u.kit.logging import configure_logging, get_logger
 from gp4u.offers import jobs as offer_jobs
@@ -36,7 +38,6 @@ from gp4u.wallet.rails import build_rails
 from gp4u.web.errors import document_error_envelope, install_error_handlers
 from gp4u.web.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gp4u.web.responses import FastJSON
-from gp4u.jobs.context import JobContext
 from gp4u.worker.context import open_context
 from gp4u.worker.inprocess import InProcessRunner
 
@@ -128,6 +129,7 @@ def create_app(
         app.include_router(router)
     app.include_router(wallet_router)
     app.include_router(sessions_router)
+    app.include_router(costs_router)
     app.include_router(agent_router)
     app.include_router(audit_router)
 

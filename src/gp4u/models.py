@@ -1,8 +1,8 @@
 """Every ORM model, imported in one place so Alembic and the tests see the whole schema."""
 
 from gp4u.accounts.models import ApiKey, ProviderCredential, RefreshToken, User
-from gp4u.audit.models import AuditEvent
 from gp4u.alerts.models import Notification, Watch, WebhookDelivery
+from gp4u.audit.models import AuditEvent
 from gp4u.db.base import Base
 from gp4u.jobs.models import OutboxJob
 from gp4u.ledger.models import (

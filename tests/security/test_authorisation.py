@@ -22,14 +22,16 @@ from gp4u.app import create_app
 from gp4u.db.engine import unit_of_work
 from gp4u.kit.clock import FrozenClock
 from gp4u.settings import Settings
-from tests.factories import sign_up
+from tests.factories import make_admin, sign_up
 
 # Public market data and the ways in: no credentials needed.
 PUBLIC = re.compile(
     r"^(/api/openapi\.json|/api/docs|/docs/oauth2-redirect|/healthz|/readyz|/metrics|/"
     r"|/api/v1/(offers|offers/summary|offers/compare|offers/\{offer_id\}|gpus|gpus/\{name\}"
     r"|arbitrage/\w+|recommendations|prices/\w+|providers|providers/\{name\}/(health|offers)"
-    r"|auth/(signup|token|login|refresh)))$"
+    r"|auth/(signup|token|login|refresh)"
+    # The node agent authenticates with its session's one-time token, then its agent secret.
+    r"|agent/(register|heartbeat|done)))$"
 )
 # Routes with an id that are not per-user objects, and why.
 NOT_OWNED = {
@@ -47,6 +49,7 @@ class Owned:
     the object is still there (after B's attempt)."""
 
     make: Callable[[httpx.AsyncClient, dict[str, str], Any], Awaitable[tuple[str, str | None]]]
+    body: dict[str, Any] | None = None  # what the route needs to get past validation
 
 
 async def _watch(
@@ -100,6 +103,21 @@ async def _payment(
     return str(payment), f"/api/v1/wallet/payments/{payment}"
 
 
+async def _session(
+    client: httpx.AsyncClient, headers: dict[str, str], ctx: Any
+) -> tuple[str, str | None]:
+    """A session on the local provider (free), launched by A; the launch job is not run."""
+    synced = await client.post("/api/v1/providers/local/sync", headers=ctx["admin"])
+    assert synced.status_code == 200, synced.text
+    offers = (await client.get("/api/v1/offers", params={"q": "provider=local"})).json()["items"]
+    created = await client.post(
+        "/api/v1/sessions", json={"offer_id": offers[0]["id"], "hours": 1}, headers=headers
+    )
+    assert created.status_code == 202, created.text
+    session = created.json()["id"]
+    return str(session), f"/api/v1/sessions/{session}"
+
+
 OWNED: dict[tuple[str, str], Owned] = {
     ("GET", "/api/v1/alerts/{watch_id}"): Owned(_watch),
     ("DELETE", "/api/v1/alerts/{watch_id}"): Owned(_watch),
@@ -108,6 +126,9 @@ OWNED: dict[tuple[str, str], Owned] = {
     ("DELETE", "/api/v1/me/api-keys/{key_id}"): Owned(_api_key),
     ("DELETE", "/api/v1/me/provider-keys/{provider}"): Owned(_provider_key),
     ("GET", "/api/v1/wallet/payments/{payment_id}"): Owned(_payment),
+    ("GET", "/api/v1/sessions/{session_id}"): Owned(_session),
+    ("POST", "/api/v1/sessions/{session_id}/extend"): Owned(_session, {"hours": 1}),
+    ("POST", "/api/v1/sessions/{session_id}/stop"): Owned(_session),
 }
 
 
@@ -164,16 +185,18 @@ async def test_another_users_object_is_404_and_untouched(
     method, template = route
     alice = await sign_up(accounts_client, "alice@example.com")
     bob = await sign_up(accounts_client, "bob@example.com")
-    object_id, still_there = await OWNED[route].make(
-        accounts_client, alice, {"sessions": sessions, "now": clock.now()}
+    admin = await make_admin(sessions, accounts_client, "admin@example.com")
+    owned = OWNED[route]
+    object_id, still_there = await owned.make(
+        accounts_client, alice, {"sessions": sessions, "now": clock.now(), "admin": admin}
     )
     url = re.sub(r"\{[^}]+\}", object_id, template)
-    response = await accounts_client.request(method, url, headers=bob)
+    response = await accounts_client.request(method, url, headers=bob, json=owned.body)
     assert response.status_code == 404, (method, url, response.text)
     assert object_id not in response.text or response.json()["error"] == "NotFound"
     if still_there is not None:
         assert (await accounts_client.get(still_there, headers=alice)).status_code == 200
-    mine = await accounts_client.request(method, url, headers=alice)
+    mine = await accounts_client.request(method, url, headers=alice, json=owned.body)
     assert mine.status_code < 400, (method, url, mine.text)
 
 
@@ -197,9 +220,16 @@ def test_request_bodies_refuse_unknown_fields(accounts_app: FastAPI) -> None:
     assert open_ == [], "request models must refuse unknown fields (web.schemas.RequestModel)"
 
 
-SECRET_FIELDS = re.compile(r"password|hash|digest|secret|ciphertext|api_key$|^key$", re.I)
+SECRET_FIELDS = re.compile(
+    r"password|hash|digest|secret|ciphertext|private_key|api_key$|^key$", re.I
+)
 # Secrets returned once, by the request that creates them, and never again.
-SHOWN_ONCE = {"WatchCreated.webhook_secret", "ApiKeyCreated.key"}
+SHOWN_ONCE = {
+    "WatchCreated.webhook_secret",
+    "ApiKeyCreated.key",
+    "SessionCreatedOut.ssh_private_key",
+    "AgentRegisteredOut.agent_secret",
+}
 
 
 def test_response_models_carry_no_secrets(accounts_app: FastAPI) -> None:

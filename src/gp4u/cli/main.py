@@ -9,9 +9,11 @@ from typing import Any
 import click
 
 from gp4u.cli.accounts import login, logout, user
+from gp4u.cli.agent import agent
 from gp4u.cli.common import api_option, handle_errors, output_options
 from gp4u.cli.common import fail as _fail
 from gp4u.cli.common import load_settings as _settings
+from gp4u.cli.sessions import costs, extend, launch, session, sessions, stop
 from gp4u.cli.wallet import wallet
 
 EPILOG_QUERY = """\b
@@ -38,7 +40,7 @@ def main() -> None:
     """
 
 
-for command in (login, logout, wallet, user):
+for command in (login, logout, wallet, user, launch, sessions, session, stop, extend, costs, agent):
     main.add_command(command)
 
 

@@ -125,5 +125,5 @@ def create_app(state: FakeState | None = None) -> FastAPI:
         }
         return json_response(state, body)
 
-    kit.install(app, state, generate_offers)
+    kit.install(app, state, generate_offers, kit.routes(("GET", "/v1/gpu-prices", "offers")))
     return app

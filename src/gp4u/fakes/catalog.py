@@ -55,7 +55,7 @@ def create_app(state: kit.FakeState | None = None, directory: Path | None = None
     provider (generated when empty)."""
     state = state or kit.FakeState()
     app = FastAPI(title="fake catalog host")
-    kit.install(app, state, generate_offers)
+    kit.install(app, state, generate_offers, kit.routes(("GET", "/[^/]+/vms.csv", "offers")))
 
     @app.get("/{provider}/vms.csv")
     async def vms(provider: str) -> Response:

@@ -1,9 +1,11 @@
 """A generic JSON API with the kit's fault switches, for testing and measuring the gateway
 itself: `GET /items`, `POST /create` (makes an instance), `GET /secret` (bearer auth) and
-`GET /missing` (a 404 in a provider-like error body)."""
+`GET /missing` (a 404 in a provider-like error body). A created instance's JSON body may give
+its `price_per_hour` in micro-USD (billed, default 0)."""
 
 from __future__ import annotations
 
+import orjson
 from fastapi import FastAPI, Request, Response
 
 from gp4u.fakes import kit
@@ -12,7 +14,8 @@ from gp4u.fakes import kit
 def create_app(state: kit.FakeState | None = None) -> FastAPI:
     state = state or kit.FakeState()
     app = FastAPI(title="generic fake provider")
-    kit.install(app, state, lambda count, seed: [])
+    operations = kit.routes(("GET", "/items", "list"), ("POST", "/create", "create"))
+    kit.install(app, state, lambda count, seed: [], operations)
 
     @app.get("/items")
     async def items() -> Response:
@@ -20,7 +23,8 @@ def create_app(state: kit.FakeState | None = None) -> FastAPI:
 
     @app.post("/create")
     async def create(request: Request) -> Response:
-        state.create_instance({"body": (await request.body()).decode()})
+        body = await request.body()
+        state.create_instance({"body": body.decode()}, price_per_hour=_price(body))
         if state.faults.lying_create:
             return kit.json_response(state, {"error": "internal"}, 500)
         return kit.json_response(state, {"ok": True}, 201)
@@ -36,3 +40,12 @@ def create_app(state: kit.FakeState | None = None) -> FastAPI:
         return kit.json_response(state, {"error": "no_such_thing", "msg": "gone"}, 404)
 
     return app
+
+
+def _price(body: bytes) -> int:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return 0
+    price = data.get("price_per_hour") if isinstance(data, dict) else None
+    return price if isinstance(price, int) and not isinstance(price, bool) and price > 0 else 0

@@ -16,7 +16,7 @@ Served at the root and under `/api/v1` (the real prefix), so a base URL of eithe
 - `GET/POST /ssh-keys`, `DELETE /ssh-keys/{id}` (a duplicate name is 400 invalid-parameters).
 Registered SSH keys live in `app.state.ssh_keys`. Instance attrs (also for
 `POST /_fake/instances`): `name`, `instance_type`, `region`, `ssh_key_names`, `tags`
-(`[{key, value}]`).
+(`[{key, value}]`). An instance is billed at its type's `price_cents_per_hour` at launch.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import binascii
 import hashlib
 import random
 import re
-import time
 from typing import Any
 
 import orjson
@@ -77,6 +76,17 @@ _REGIONS: tuple[tuple[str, str], ...] = (
 )
 _REGION_NAMES = dict(_REGIONS)
 _TAG_KEY = re.compile(r"^[a-z][a-z0-9-:]+$")
+_P = "(?:/api/v1)?"  # served at the root and under the real prefix
+OPERATIONS = kit.routes(
+    ("GET", f"{_P}/instance-types", "offers"),
+    ("POST", f"{_P}/instance-operations/launch", "create"),
+    ("GET", f"{_P}/instances", "list"),
+    ("GET", f"{_P}/instances/[^/]+", "show"),
+    ("POST", f"{_P}/instance-operations/terminate", "destroy"),
+    ("GET", f"{_P}/ssh-keys", "ssh_key"),
+    ("POST", f"{_P}/ssh-keys", "ssh_key"),
+    ("DELETE", f"{_P}/ssh-keys/[^/]+", "ssh_key"),
+)
 
 
 def generate_offers(count: int, seed: int) -> list[dict[str, Any]]:
@@ -283,15 +293,14 @@ def create_app(state: FakeState | None = None) -> FastAPI:
     async def list_instances(request: Request) -> Response:
         if not _authorized(request, state):
             return _unauthorized(state)
-        now = time.time()
-        return json_response(state, {"data": [record(i, w) for i, w in visible(now)]})
+        return json_response(state, {"data": [record(i, w) for i, w in visible(state.now())]})
 
     @router.get("/instances/{instance_id}")
     async def get_instance(instance_id: str, request: Request) -> Response:
         if not _authorized(request, state):
             return _unauthorized(state)
         instance = state.instances.get(instance_id)
-        word = _status_word(instance, time.time()) if instance else None
+        word = _status_word(instance, state.now()) if instance else None
         if instance is None or word is None:
             return _missing(state, "instance")
         return json_response(state, {"data": record(instance, word)})
@@ -318,6 +327,7 @@ def create_app(state: FakeState | None = None) -> FastAPI:
                 "Not enough capacity to fulfill launch request.",
                 "Choose an instance type with more availability, or try again later.",
             )
+        cents = (item.get("instance_type") or {}).get("price_cents_per_hour")
         instance = state.create_instance(
             {
                 "name": body.get("name"),
@@ -325,7 +335,8 @@ def create_app(state: FakeState | None = None) -> FastAPI:
                 "region": body["region_name"],
                 "ssh_key_names": body["ssh_key_names"],
                 "tags": body.get("tags", []),
-            }
+            },
+            price_per_hour=kit.micros(cents) // 100,
         )
         if state.faults.lying_create:
             return _error(state, 500, "global/unknown", "An unknown error occurred.")
@@ -340,7 +351,7 @@ def create_app(state: FakeState | None = None) -> FastAPI:
         ids = body.get("instance_ids") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
             return _invalid(state, "instance_ids must be a non-empty list of instance IDs.")
-        now = time.time()
+        now = state.now()
         if any(
             i not in state.instances or _status_word(state.instances[i], now) is None for i in ids
         ):
@@ -388,7 +399,7 @@ def create_app(state: FakeState | None = None) -> FastAPI:
                 return json_response(state, {"data": {}})
         return _error(state, 404, "global/not-found", "The requested resource was not found.")
 
-    kit.install(app, state, generate_offers)
+    kit.install(app, state, generate_offers, OPERATIONS)
     app.include_router(router)
     app.include_router(router, prefix="/api/v1")
     return app

@@ -5,7 +5,8 @@ Inventory is a list of v2 location records (`state.offers`); every live VM takes
 its location's `max_count`, so a full location refuses creates. Lists nest instance fields
 under `attributes`; `GET /instances/{id}` answers flat, as TensorDock's docs show. Deleted VMs
 vanish (404). Kit states map to words: booting → "starting", running → "running" (or "stopped"
-after a stop).
+after a stop). A VM is billed at its `rateHourly` (GPUs, vCPUs, RAM and storage as its location
+prices them) until deleted, stopped or not.
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ from gp4u.fakes.kit import FakeInstance, FakeState, json_response
 
 API = "/api/v2"
 MIN_STORAGE_GB = 100
+OPERATIONS = kit.routes(
+    ("GET", f"{API}/locations", "offers"),
+    ("GET", f"{API}/instances", "list"),
+    ("POST", f"{API}/instances", "create"),
+    ("GET", f"{API}/instances/[^/]+", "show"),
+    ("DELETE", f"{API}/instances/[^/]+", "destroy"),
+    ("POST", f"{API}/instances/[^/]+/(?:start|stop)", "power"),
+)
 
 # (v0Name, displayName, typical $/GPU/h, largest count per location)
 _GPUS = (
@@ -226,16 +235,16 @@ def _invalid(body: Any) -> str | None:
     return None
 
 
-def _rate(gpu: dict[str, Any], r: dict[str, Any], n: int) -> float:
-    """The hourly price of a VM, as the location prices its resources."""
+def _rate(gpu: dict[str, Any], r: dict[str, Any], n: int) -> Decimal:
+    """The hourly price of a VM in dollars, as the location prices its resources."""
     prices = gpu.get("pricing", {})
-    total = (
+    total: Decimal = (
         Decimal(str(gpu["price_per_hr"])) * n
         + Decimal(str(prices.get("per_vcpu_hr", 0))) * r["vcpu_count"]
         + Decimal(str(prices.get("per_gb_ram_hr", 0))) * r["ram_gb"]
         + Decimal(str(prices.get("per_gb_storage_hr", 0))) * Decimal(str(r["storage_gb"]))
     )
-    return float(total)
+    return total
 
 
 def _too_big(gpu: dict[str, Any], r: dict[str, Any]) -> str | None:
@@ -253,7 +262,7 @@ def create_app(state: FakeState | None = None) -> FastAPI:
     state = state or FakeState()
     fake = _Fake(state)
     app = FastAPI(title="fake TensorDock v2")
-    kit.install(app, state, generate_offers)
+    kit.install(app, state, generate_offers, OPERATIONS)
 
     @app.get(f"{API}/locations")
     async def locations() -> Response:
@@ -294,6 +303,7 @@ def create_app(state: FakeState | None = None) -> FastAPI:
             return _error(state, 400, "Bad Request", detail + f"available {gpu['max_count']}")
         if problem := _too_big(gpu, resources):
             return _error(state, 400, "Bad Request", problem)
+        rate = _rate(gpu, resources, spec["count"])
         vm = state.create_instance(
             {
                 "name": a["name"],
@@ -304,15 +314,16 @@ def create_app(state: FakeState | None = None) -> FastAPI:
                 "vcpu_count": resources["vcpu_count"],
                 "ram_gb": resources["ram_gb"],
                 "storage_gb": resources["storage_gb"],
-                "rate_hourly": _rate(gpu, resources, spec["count"]),
+                "rate_hourly": float(rate),
                 "use_dedicated_ip": a.get("useDedicatedIp", False),
                 "port_forwards": a.get("port_forwards", []),
                 "ssh_key": a.get("ssh_key"),
                 "cloud_init": a.get("cloud_init"),
-            }
+            },
+            price_per_hour=kit.micros(rate),
         )
         if state.faults.lying_create:
-            return Response(b'{"errors": [{"status": "500"}]}', status_code=500)
+            return _error(state, 500, "Internal Server Error", "An unexpected error occurred")
         summary = {"type": "virtualmachine", "id": vm.id, "name": a["name"]}
         answer = state.strip({**summary, "status": fake.word(vm)})  # `missing_fields` applies
         return json_response(state, {"data": answer}, 201)

@@ -6,6 +6,7 @@ Auth is `Authorization: Bearer <key>` (or `?api_key=`); the offer search is anon
 rented while a live instance holds it, so it leaves the rentable search and a second rent gets
 410 `no_such_ask`. A destroyed instance shows as `{"instances": null}`; an id never issued is a
 404. The v1 list pages by at most 25 with an opaque `next_token` sent back as `after_token`.
+An instance is billed at its `dph_total`: the offer's, or the bid `price` of an interruptible one.
 """
 
 from __future__ import annotations
@@ -170,11 +171,22 @@ def _offer(rng: random.Random, index: int, seed: int) -> dict[str, Any]:
     }
 
 
+OPERATIONS = kit.routes(
+    ("POST", r"/api/v0/bundles/?", "offers"),
+    ("PUT", r"/api/v0/asks/[^/]+/?", "create"),
+    ("GET", r"/api/v0/instances/[^/]+/?", "show"),
+    ("DELETE", r"/api/v0/instances/[^/]+/?", "destroy"),
+    ("POST", r"/api/v0/instances/[^/]+/ssh/?", "ssh_key"),
+    ("GET", r"/api/v1/instances/?", "list"),
+    ("GET", r"/api/v0/users/current/?", "account"),
+)
+
+
 def create_app(state: FakeState | None = None) -> FastAPI:
     state = state or FakeState()
     app = FastAPI(title="fake Vast.ai")
     app.state.searches = []  # every offer-search query, for tests
-    kit.install(app, state, generate_offers)
+    kit.install(app, state, generate_offers, OPERATIONS)
     _search_routes(app, state)
     _instance_routes(app, state)
     _account_routes(app, state)
@@ -289,7 +301,8 @@ def _rent(state: FakeState, ask_id: int, body: dict[str, Any]) -> Response:
     if bid is not None and bid < (offer.get("min_bid") or 0):
         message = f"bid {bid} is below the minimum bid {offer.get('min_bid')}"
         return _refuse(state, 400, "invalid_price", message, ask_id)
-    instance = state.create_instance(_rented_attrs(offer, body))
+    attrs = _rented_attrs(offer, body)
+    instance = state.create_instance(attrs, price_per_hour=kit.micros(attrs["dph_total"]))
     if state.faults.lying_create:
         return Response(b'{"error": "internal_error"}', 500, media_type="application/json")
     answer = state.strip({"success": True, "new_contract": int(instance.id)})  # `missing_fields`

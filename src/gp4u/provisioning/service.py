@@ -126,17 +126,18 @@ async def create(
         session.add(gs)
         await session.flush()
         gs.env_sealed = seal_env(spec.env or {}, token, box_key, gs.id)
-        charge = await wallet.authorise_spend(
-            session,
-            principal.owner,
-            principal.key_prefix,
-            estimate,
-            "session",
-            f"session {gs.id}: {gs.gpu_count}× {gs.gpu} at {gs.provider}",
-            gs.hard_deadline - now + HOLD_MARGIN,
-            now,
-        )
-        gs.charge_ids = [charge["id"]]
+        if estimate > 0:  # a free machine (the local provider) needs no hold
+            charge = await wallet.authorise_spend(
+                session,
+                principal.owner,
+                principal.key_prefix,
+                estimate,
+                "session",
+                f"session {gs.id}: {gs.gpu_count}× {gs.gpu} at {gs.provider}",
+                gs.hard_deadline - now + HOLD_MARGIN,
+                now,
+            )
+            gs.charge_ids = [charge["id"]]
         record(
             session,
             now,
@@ -308,17 +309,18 @@ async def extend(
                 field="hours",
             )
         amount = billing.cost_of(gs.max_price_per_hour, added)
-        charge = await wallet.authorise_spend(
-            session,
-            gs.owner,
-            principal.key_prefix,
-            amount,
-            "session",
-            f"session {gs.id}: extension of {added} min",
-            gs.hard_deadline - now + HOLD_MARGIN,
-            now,
-        )
-        gs.charge_ids = [*gs.charge_ids, charge["id"]]
+        if amount > 0:
+            charge = await wallet.authorise_spend(
+                session,
+                gs.owner,
+                principal.key_prefix,
+                amount,
+                "session",
+                f"session {gs.id}: extension of {added} min",
+                gs.hard_deadline - now + HOLD_MARGIN,
+                now,
+            )
+            gs.charge_ids = [*gs.charge_ids, charge["id"]]
         gs.paid_minutes += added
         if gs.running_at is not None:
             gs.expires_at = new_expiry

@@ -15,6 +15,9 @@ Offer records (`FakeState.offers`) are `gpuTypes` records; the fake-only key `_s
 cloud what `lowestPrice` reports (`stockStatus`, `maxUnreservedGpuCount`, `minVcpu`, `minMemory`
 for one GPU). A record with a literal `lowestPrice` object answers it whatever the input.
 
+Fault restrictions by operation name each root field: `gpuTypes` is `offers`, `pod` `show`,
+`myself` `list`, the two deploy mutations `create` and `podTerminate` `destroy`.
+
 The package: `graphql` (schema slice, parser, validation), `inventory` (offers and prices),
 `pods` (pod records), `executor` (resolving operations); this module wires the app.
 """
@@ -92,10 +95,33 @@ def _needs_key(operation: Operation) -> bool:
     )
 
 
+_OPERATIONS = {
+    "gpuTypes": "offers",
+    "pod": "show",
+    "myself": "list",
+    "podFindAndDeployOnDemand": "create",
+    "podRentInterruptable": "create",
+    "podTerminate": "destroy",
+}
+
+
+async def operations(request: Request) -> frozenset[str]:
+    """The logical operations of a GraphQL request: one per root field it selects."""
+    if request.method != "POST" or request.url.path != "/graphql":
+        return frozenset()
+    try:
+        body = orjson.loads(await request.body())
+        query = body.get("query") if isinstance(body, dict) else None
+        roots = parse_operation(query).selections if isinstance(query, str) else []
+    except (orjson.JSONDecodeError, BadRequest):
+        return frozenset()
+    return frozenset(_OPERATIONS[r.name] for r in roots if r.name in _OPERATIONS)
+
+
 def create_app(state: FakeState | None = None) -> FastAPI:
     state = state or FakeState()
     app = FastAPI(title="Fake RunPod GraphQL API")
-    kit.install(app, state, generate_offers)
+    kit.install(app, state, generate_offers, operations)
 
     @app.post("/graphql")
     async def graphql(request: Request) -> Response:

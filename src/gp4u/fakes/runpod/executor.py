@@ -2,16 +2,16 @@
 the root fields (`gpuTypes`, `pod`, `myself`; `podFindAndDeployOnDemand`, `podRentInterruptable`,
 `podTerminate`) and projects each answer onto what was selected. Invalid inputs raise
 `BadRequest`; refusals (no capacity, unknown pod, a bid below the minimum) raise `FieldError`;
-the `lying_create` fault raises `LyingCreate` after the pod was created.
+the `lying_create` fault raises `LyingCreate` after the pod was created. A pod is billed at its
+`costPerHr` (per-GPU price of the cloud it landed in, or the bid, times its GPUs).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from gp4u.fakes.kit import FakeState
+from gp4u.fakes.kit import FakeState, micros
 from gp4u.fakes.runpod.graphql import SCHEMA, BadRequest, Field, FieldError, Operation, bind
 from gp4u.fakes.runpod.inventory import (
     CLOUD_TYPES,
@@ -50,11 +50,14 @@ def _input(args: dict[str, Any], type_name: str) -> dict[str, Any]:
 
 @dataclass
 class Executor:
-    """Runs one parsed operation against the fake's state."""
+    """Runs one parsed operation against the fake's state, at one instant of its time."""
 
     state: FakeState
     variables: dict[str, Any]
-    now: float = field(default_factory=time.time)
+    now: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.now = self.state.now()
 
     def offers(self) -> list[dict[str, Any]]:
         if not self.state.offers:
@@ -156,6 +159,7 @@ class Executor:
         per_gpu = record[f"{cloud}Price"]
         if spot:
             per_gpu = self._check_bid(spec, record, cloud)
+        cost = round(per_gpu * count, 4)
         instance = self.state.create_instance(
             {
                 "name": spec.get("name") or "",
@@ -164,7 +168,7 @@ class Executor:
                 "gpuDisplayName": record.get("displayName"),
                 "gpuCount": count,
                 "cloudType": cloud.upper(),
-                "costPerHr": round(per_gpu * count, 4),
+                "costPerHr": cost,
                 "podType": "INTERRUPTABLE" if spot else "RESERVED",
                 "containerDiskInGb": spec.get("containerDiskInGb", 50),
                 "volumeInGb": spec.get("volumeInGb", 0),
@@ -173,7 +177,8 @@ class Executor:
                 "ports": spec.get("ports", ""),
                 "vcpuCount": times(best[1].get("minVcpu"), count) or 4 * count,
                 "memoryInGb": times(best[1].get("minMemory"), count) or 24 * count,
-            }
+            },
+            price_per_hour=micros(cost),
         )
         if self.state.faults.lying_create:
             raise LyingCreate

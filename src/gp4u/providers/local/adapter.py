@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from gp4u.agent.facts import detect_gpus
 from gp4u.providers.base import ParseReport, ProviderOffer, ProviderRejected
 from gp4u.providers.interface import (
     Capabilities,
@@ -34,25 +34,6 @@ from gp4u.providers.interface import (
 
 OFFER_REF = "local-machine"
 _PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
-
-
-def detect_gpus() -> tuple[str, int, float | None]:
-    """(GPU name, count, memory GB) from nvidia-smi, or a CPU-only stand-in."""
-    if shutil.which("nvidia-smi"):
-        try:
-            out = subprocess.run(
-                ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
-                capture_output=True,
-                text=True,
-                timeout=5,
-                check=True,
-            ).stdout
-            rows = [line.split(",") for line in out.strip().splitlines() if line.strip()]
-            if rows:
-                return rows[0][0].strip(), len(rows), float(rows[0][1]) / 1024
-        except (OSError, subprocess.SubprocessError, ValueError, IndexError):
-            pass
-    return "Local CPU", 1, None
 
 
 class LocalAdapter(ProviderAdapter):
