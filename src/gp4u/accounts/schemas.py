@@ -55,9 +55,7 @@ class ProfileIn(RequestModel):
         description="Your own cap on a session's lifetime, in hours (never above the platform's "
         "cap); sessions are destroyed when it passes. Omitted: unchanged.",
     )
-    clear_max_session_hours: bool = Field(
-        False, description="Go back to the platform's cap."
-    )
+    clear_max_session_hours: bool = Field(False, description="Go back to the platform's cap.")
 
 
 class ApiKeyIn(RequestModel):
