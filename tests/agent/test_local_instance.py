@@ -95,7 +95,7 @@ def test_a_finished_workload_is_reported_done_with_its_exit_code(
 ) -> None:
     process = _start(broker, tmp_path / "i2", "sleep 0.5; exit 3", instance)
     assert process.wait(EXIT_TIMEOUT) == 0  # done
-    assert broker.state.done == [{"exit_code": 3, "message": "the command exited with code 3"}]
+    assert broker.state.done == [{"exit_code": 3, "message": "the startup command finished"}]
 
 
 def test_sigterm_stops_agent_and_workload(

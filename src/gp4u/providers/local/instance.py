@@ -72,7 +72,7 @@ def _with_agent(folder: Path, command: str | None, stopped: Callable[[], bool]) 
             if not reported and workload is not None and workload.poll() is not None:
                 code = workload.returncode
                 with suppress(AgentError):  # not up yet: try again on the next turn
-                    send_done(status_url(folder), code, f"the command exited with code {code}")
+                    send_done(status_url(folder), code, "the startup command finished")
                     reported = True
             time.sleep(0.2)
     finally:
