@@ -96,6 +96,10 @@ def _in_state(api: httpx.Client, session_id: int, *states: str) -> dict[str, Any
     return found if found["state"] in states else None
 
 
+def _waiting_for(api: httpx.Client, session_id: int, state: str) -> Callable[[], Any]:
+    return lambda: _in_state(api, session_id, state)
+
+
 def _launch(api: httpx.Client, command: str | None = None) -> int:
     assert api.post("/api/v1/providers/local/sync").json()["status"] == "ok"
     [offer] = api.get("/api/v1/offers", params={"q": "provider=local"}).json()["items"]
@@ -155,7 +159,7 @@ def test_agents_free_their_machines_when_the_broker_dies(
     with serving(broker_env, port) as broker, _api(port) as api:
         sessions = [_launch(api), _launch(api)]
         for session_id in sessions:
-            until(lambda s=session_id: _in_state(api, s, "running"), "the agents check in")
+            until(_waiting_for(api, session_id, "running"), "the agents check in")
         assert len(_alive_instances(tmp_path / "var")) == 2
         broker.send_signal(signal.SIGKILL)  # no shutdown, no cleanup: a crash
         broker.wait(timeout=10)
@@ -163,8 +167,6 @@ def test_agents_free_their_machines_when_the_broker_dies(
     until(lambda: _alive_instances(tmp_path / "var") == [], "the dead-man switches fire", 30)
     with serving(broker_env, port), _api(port) as api:
         for session_id in sessions:
-            ended = until(
-                lambda s=session_id: _in_state(api, s, "terminated"), "reconciliation ends it"
-            )
+            ended = until(_waiting_for(api, session_id, "terminated"), "reconciliation ends it")
             assert ended["end_reason"] == "ghost" and ended["destroyed_at"]
         assert _alive_instances(tmp_path / "var") == []
