@@ -85,7 +85,7 @@ async def test_launch_run_stop_destroy_and_pay_per_minute(
     assert session["state"] == "terminated" and session["destroyed_at"]
     assert live_tagged(vast) == []
     # 31 started minutes at the quoted price; the rest of the hold is back.
-    expected = round(-(-int(round(offer["price_per_hour"] * 1e6)) * 31 // 60) / 1e6, 6)
+    expected = round(-(-round(offer["price_per_hour"] * 1e6) * 31 // 60) / 1e6, 6)
     assert session["cost_so_far"] == expected
     wallet = (await broker.get("/api/v1/wallet")).json()
     assert wallet["held"] == 0

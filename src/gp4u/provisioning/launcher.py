@@ -2,8 +2,9 @@
 provider, intent first. Each attempt is written (with a lease) before the provider is called,
 the instance id is recorded the moment it is known, and a launch that fails for capacity moves
 to the next best matching offer, never dearer than the price the user agreed to. Launches are
-idempotent per attempt (the provider sees one client token and one tag per attempt), so a job
-delivered twice never makes a second machine."""
+idempotent per attempt (the provider sees one client token and one tag per attempt), and an
+attempt cut off before its outcome was written (a crash) is left to reconciliation, never
+followed by another, so a job delivered twice never makes a second machine."""
 
 from __future__ import annotations
 
@@ -202,6 +203,8 @@ async def launch(ctx: JobContext, session_id: int, key: bytes) -> str:
             return gs.state if gs is not None else "missing"
         if gs.instance_id is not None:
             return await _started(ctx, session_id)
+        if _cut_off(gs):
+            return gs.state
         if len(gs.attempts) >= ctx.settings.launch_max_attempts:
             break
         offer = await _next_offer(ctx, gs)
@@ -211,6 +214,13 @@ async def launch(ctx: JobContext, session_id: int, key: bytes) -> str:
         if state is not None:
             return state
     return await _give_up(ctx, session_id)
+
+
+def _cut_off(gs: GpuSession) -> bool:
+    """Whether an attempt's outcome was never written (its launch died, or is still at work):
+    it may have made a machine, so no other offer is tried. Reconciliation adopts that machine,
+    or ends the session when none turns up, once the attempt's lease is over."""
+    return any(a["outcome"] == "pending" for a in gs.attempts)
 
 
 async def _attempt(ctx: JobContext, gs: GpuSession, offer: Offer, key: bytes) -> str | None:
@@ -258,11 +268,12 @@ async def _attempt(ctx: JobContext, gs: GpuSession, offer: Offer, key: bytes) ->
 async def _record_attempt(
     ctx: JobContext, session_id: int, attempt: dict[str, Any], *, lease: bool = False
 ) -> bool:
-    """Write (or update) an attempt. False when the session stopped provisioning meanwhile."""
+    """Write (or update) an attempt. False when the session stopped provisioning meanwhile, or,
+    for a new attempt (`lease`), when another launch of it has an attempt at work."""
     now = ctx.clock.now()
     async with unit_of_work(ctx.sessions) as session:
         gs = await repo.get(session, session_id, lock=True)
-        if gs is None or gs.state != State.PROVISIONING:
+        if gs is None or gs.state != State.PROVISIONING or (lease and _cut_off(gs)):
             return False
         _put_attempt(gs, attempt)
         gs.launch_lease_until = now + LEASE if lease else None

@@ -9,8 +9,12 @@ with the sessions in the database, and repair the difference.
   them is decided from silence.
 - Instances without our deployment tag are never looked at, even in the same account.
 
-On startup the same pass runs before new sessions are accepted, and also resolves sessions a
-crash left `provisioning`: adopted if a tagged instance exists, ended (then verified) if not.
+A tagged instance of a session that has no instance recorded (its launch died between the
+provider's create and our commit; its agent may even have checked in since) is adopted: the
+session records it, and a session still billing takes the price quoted for the attempt that made
+it. On startup the same pass runs before new sessions are accepted, and also resolves sessions a
+crash left `provisioning` without waiting for their launch lease: adopted if a tagged instance
+exists, ended (then verified) if not.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import asyncio
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.audit.service import record
 from gp4u.db.engine import unit_of_work
@@ -163,17 +169,44 @@ async def _update_seen(
             if gs is None:
                 continue
             name, instance = found[0]
-            if gs.instance_id is None and gs.state in (State.PROVISIONING, State.ENDING):
-                attempt = next((a for a in reversed(gs.attempts) if a["provider"] == name), None)
-                if attempt is not None:
-                    attempt = {**attempt, "outcome": "ok"}
+            if gs.instance_id is None:  # made by a launch that died before recording it
+                attempt = _maker(gs, name)
                 adopt(session, gs, name, instance, now, attempt=attempt, actor="reconcile")
+                if attempt is not None and gs.state != State.ENDING:
+                    await _bill_as_attempted(session, gs, attempt)
                 adopted += 1
             elif gs.state in (State.STARTING, State.RUNNING):
                 gs.last_seen_at = now
             if gs.state == State.ENDING:
                 gs.next_destroy_at = now  # still there: the destroyer goes again now
     return {"adopted": adopted}
+
+
+def _maker(gs: GpuSession, provider: str) -> dict[str, Any] | None:
+    """The attempt that made the machine found at `provider` (its latest there whose answer left
+    a machine possible), marked ok."""
+    attempt = next(
+        (
+            a
+            for a in reversed(gs.attempts)
+            if a["provider"] == provider and a.get("outcome") in MAY_HAVE_CREATED
+        ),
+        None,
+    )
+    return {**attempt, "outcome": "ok"} if attempt is not None else None
+
+
+async def _bill_as_attempted(
+    session: AsyncSession, gs: GpuSession, attempt: dict[str, Any]
+) -> None:
+    """A session still billing runs on its machine's offer, at the price quoted for that attempt
+    (never above the agreed maximum), as a launch that recorded the machine would have set."""
+    gs.offer_id = attempt["offer_id"]
+    if attempt.get("price_per_hour"):
+        gs.price_per_hour = min(int(attempt["price_per_hour"]), gs.max_price_per_hour)
+    offer = await repo.offer(session, gs.offer_id)
+    if offer is not None:
+        gs.offer_ref, gs.instance_type = offer.offer_ref or gs.offer_ref, offer.instance_type
 
 
 async def _ghosts(
