@@ -25,7 +25,9 @@ async def _sync(client: httpx.AsyncClient) -> None:
     assert synced.json()["status"] == "ok", synced.text
 
 
-async def _cheapest(client: httpx.AsyncClient, query: str = "provider=vastai spot=false") -> dict[str, Any]:
+async def _cheapest(
+    client: httpx.AsyncClient, query: str = "provider=vastai spot=false"
+) -> dict[str, Any]:
     page = await client.get("/api/v1/offers", params={"q": query, "sort": "price_per_hour"})
     items = page.json()["items"]
     assert items, page.text
@@ -33,9 +35,7 @@ async def _cheapest(client: httpx.AsyncClient, query: str = "provider=vastai spo
 
 
 def _agent_token(vast: FakeState, session_id: int) -> str:
-    [instance] = [
-        i for i in live_tagged(vast) if i.attrs["label"].endswith(f"-{session_id}")
-    ]
+    [instance] = [i for i in live_tagged(vast) if i.attrs["label"].endswith(f"-{session_id}")]
     return str(instance.attrs["env"]["GP4U_AGENT_TOKEN"])
 
 
@@ -47,7 +47,12 @@ async def test_launch_run_stop_destroy_and_pay_per_minute(
     offer = await _cheapest(broker)
     created = await broker.post(
         "/api/v1/sessions",
-        json={"offer_id": offer["id"], "hours": 2, "ssh_public_key": "generate", "env": {"HF": "hf_s3cr3tvalue"}},
+        json={
+            "offer_id": offer["id"],
+            "hours": 2,
+            "ssh_public_key": "generate",
+            "env": {"HF": "hf_s3cr3tvalue"},
+        },
     )
     assert created.status_code == 202, created.text
     body = created.json()
@@ -64,7 +69,9 @@ async def test_launch_run_stop_destroy_and_pay_per_minute(
     assert "ssh_private_key" not in session
     token = _agent_token(vast, body["id"])
 
-    registered = await broker.post("/api/v1/agent/register", json={"token": token, "facts": {"gpus": 1}})
+    registered = await broker.post(
+        "/api/v1/agent/register", json={"token": token, "facts": {"gpus": 1}}
+    )
     assert registered.status_code == 200, registered.text
     secret = registered.json()["agent_secret"]
     again = await broker.post("/api/v1/agent/register", json={"token": token})
