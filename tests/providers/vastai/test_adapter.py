@@ -423,3 +423,16 @@ async def test_a_failed_ssh_key_attach_still_returns_the_rented_instance(
     launched = await vast.launch(request(ask, ssh_public_key="ssh-ed25519 AAAA test"))
     assert launched.instance_id in state.instances
     assert "ssh_keys" not in state.instances[launched.instance_id].attrs
+
+
+async def test_a_launch_retried_after_an_unclear_create_puts_the_key_on_the_instance(
+    vast: VastaiAdapter, state: FakeState
+) -> None:
+    ask = first_ask(state)
+    state.faults.lying_create = True  # rented, but the answer is a 500
+    with pytest.raises(OutcomeUnknown):
+        await vast.launch(request(ask, ssh_public_key="ssh-ed25519 AAAA test"))
+    state.faults.lying_create = False
+    again = await vast.launch(request(ask, ssh_public_key="ssh-ed25519 AAAA test"))
+    assert len(state.instances) == 1
+    assert state.instances[again.instance_id].attrs["ssh_keys"] == ["ssh-ed25519 AAAA test"]

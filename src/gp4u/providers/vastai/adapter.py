@@ -99,7 +99,9 @@ class VastaiAdapter(ProviderAdapter):
         if ask is None:
             raise ProviderRejected(self.name, f"offer_ref {request.offer_ref!r} is not an ask id")
         existing = await self._find_labelled(request.tags.label)
-        if existing is not None:
+        if existing is not None:  # a retry after an unclear create: make sure the key is on it
+            if request.ssh_public_key:
+                await self._attach_ssh_key(existing.instance_id, request.ssh_public_key)
             return existing
         bid = await self._bid(request, ask) if request.spot else None
         instance_id = await self._create(ask, _create_body(request, bid))
