@@ -3,16 +3,17 @@ agent check-in, heartbeats, stop, verified destruction, and exact money."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from gp4u.fakes.kit import FakeState
 from gp4u.jobs.execute import run_job
 from gp4u.kit.clock import FrozenClock
-from tests.provisioning.support import ctx_of, drain, live_tagged
+from tests.provisioning.support import FastVastai, ctx_of, drain, live_tagged
 
 
 async def _fund(client: httpx.AsyncClient, amount: str = "100.00") -> None:
@@ -101,3 +102,26 @@ async def test_launch_run_stop_destroy_and_pay_per_minute(
         "/api/v1/agent/heartbeat", json={}, headers={"Authorization": f"Bearer {secret}"}
     )
     assert beat.json()["action"] == "shutdown"
+
+
+async def test_where_no_agent_can_run_the_provider_saying_running_starts_billing(
+    broker: httpx.AsyncClient,
+    broker_app: FastAPI,
+    vast: FakeState,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(FastVastai, "runs_agent", False)
+    await _fund(broker)
+    await _sync(broker)
+    offer = await _cheapest(broker)
+    created = await broker.post("/api/v1/sessions", json={"offer_id": offer["id"], "hours": 1})
+    session_id = created.json()["id"]
+    ctx = ctx_of(broker_app)
+    await drain(ctx)
+    assert (await broker.get(f"/api/v1/sessions/{session_id}")).json()["state"] == "starting"
+    clock.advance(timedelta(seconds=30))
+    await run_job(ctx, "sessions.lifecycle")
+    session = (await broker.get(f"/api/v1/sessions/{session_id}")).json()
+    assert session["state"] == "running" and session["connection"] is not None
+    assert datetime.fromisoformat(session["running_at"]) == clock.now()

@@ -184,6 +184,9 @@ class ProviderAdapter(ABC):
     source: ClassVar[str] = "live"  # the market source its offers are imported as
     live: ClassVar[bool] = True  # live marketplaces sync every 30 s, catalogs hourly
     min_sync_seconds: ClassVar[float] = 0.0  # a source that changes slower is polled no faster
+    # The launch's startup command runs on the machine, so the GP4U node agent can check in.
+    # Where it cannot, a session turns running when the provider reports the machine reachable.
+    runs_agent: ClassVar[bool] = True
     default_base_url: ClassVar[str] = ""
     call_policy: ClassVar[CallPolicy] = CallPolicy()
 

@@ -306,14 +306,40 @@ def _billing_end(gs: GpuSession, reason: EndReason, now: datetime, ctx: JobConte
     return min(now, gs.expires_at) if gs.running_at else now
 
 
+def start_billing(session: AsyncSession, gs: GpuSession, now: datetime, actor: str) -> None:
+    """The machine is up and reachable: the session runs, its paid time starts now."""
+    previous = gs.state
+    check_move(gs.state, State.RUNNING)
+    gs.state, gs.running_at = State.RUNNING.value, now
+    gs.expires_at = min(now + timedelta(minutes=gs.paid_minutes), gs.hard_deadline)
+    record(
+        session,
+        now,
+        "state",
+        actor=actor,
+        session_id=gs.id,
+        provider=gs.provider,
+        instance_id=gs.instance_id,
+        previous=previous,
+        state=gs.state,
+    )
+
+
+def _agentless(ctx: JobContext, provider: str) -> bool:
+    adapter = ctx.providers.adapters.get(provider)
+    return adapter is not None and not adapter.runs_agent
+
+
 async def refresh_connections(ctx: JobContext) -> int:
     """Fill in SSH details the provider knows only once the machine is up (its address and
-    mapped port come after the create)."""
+    mapped port come after the create); on providers where the agent cannot run, that is also
+    when the session starts running."""
     async with ctx.sessions() as session:
         live = await repo.in_states(session, (State.STARTING, State.RUNNING))
     waiting: dict[str, list[GpuSession]] = {}
     for gs in live:
-        if gs.instance_id and not gs.ssh_host:
+        agentless_start = gs.state == State.STARTING and _agentless(ctx, gs.provider)
+        if gs.instance_id and (not gs.ssh_host or agentless_start):
             waiting.setdefault(gs.provider, []).append(gs)
     filled = 0
     for name, group in waiting.items():
@@ -329,11 +355,19 @@ async def refresh_connections(ctx: JobContext) -> int:
                 if instance is None or not host:
                     continue
                 row = await repo.get(session, gs.id, lock=True)
-                if row is not None and not row.ssh_host:
+                if row is None:
+                    continue
+                if not row.ssh_host:
                     row.ssh_host = host
                     row.ssh_port = instance.ssh_port or 22
                     row.ssh_user = instance.ssh_user or "root"
                     filled += 1
+                if (
+                    row.state == State.STARTING
+                    and _agentless(ctx, name)
+                    and instance.state is InstanceState.RUNNING
+                ):
+                    start_billing(session, row, ctx.clock.now(), "provider")
     return filled
 
 

@@ -24,7 +24,7 @@ from gp4u.ledger.repository import money_transaction
 from gp4u.provisioning import billing, sshkeys
 from gp4u.provisioning import repository as repo
 from gp4u.provisioning.launcher import attempts_summary, launch_scopes, quote, seal_env
-from gp4u.provisioning.lifecycle import end_session
+from gp4u.provisioning.lifecycle import end_session, start_billing
 from gp4u.provisioning.models import GpuSession
 from gp4u.provisioning.states import FINAL, EndReason, State, is_live
 from gp4u.wallet import service as wallet
@@ -368,20 +368,8 @@ async def agent_register(
         gs.agent_secret_digest, gs.agent_registered_at = _digest(secret), now
         gs.last_heartbeat_at = gs.last_seen_at = now
         gs.agent_facts = facts
-        previous = gs.state
-        gs.state, gs.running_at = State.RUNNING.value, now
-        gs.expires_at = min(now + timedelta(minutes=gs.paid_minutes), gs.hard_deadline)
-        record(
-            session,
-            now,
-            "state",
-            actor="agent",
-            session_id=gs.id,
-            provider=gs.provider,
-            instance_id=gs.instance_id,
-            previous=previous,
-            state=gs.state,
-        )
+        if gs.state != State.RUNNING:
+            start_billing(session, gs, now, "agent")
         return {**_agent_terms(gs, ctx), "agent_secret": secret}
 
 
