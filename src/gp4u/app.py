@@ -90,7 +90,7 @@ def create_app(
                 runner.start()
         else:
             await market.build(sessions)
-            await _recover_sessions(app, ctx)
+            await _recover_sessions(app, ctx, retry=False)
         try:
             yield
         finally:
@@ -147,19 +147,22 @@ def create_app(
     return app
 
 
-async def _recover_sessions(app: FastAPI, ctx: JobContext) -> None:
-    """Reconcile provider instances before new sessions are accepted. The embedded server is
-    the only process launching, so every launch it finds unfinished was cut off by a crash."""
+async def _recover_sessions(app: FastAPI, ctx: JobContext, *, retry: bool = True) -> None:
+    """Reconcile provider instances before new sessions are accepted (until then a launch gets
+    503). The embedded server is the only process launching, so every launch it finds
+    unfinished was cut off by a crash."""
     startup = ctx.settings.jobs_backend == "inprocess"
     while True:
         try:
             report = await reconcile(ctx, startup=startup)
             log.info("sessions reconciled on start", **report)
-            break
-        except Exception as exc:  # the database may not be up yet: try again
+            app.state.sessions_ready = True
+            return
+        except Exception as exc:  # the database may not be up (or migrated) yet
             log.warning("startup reconciliation failed", error=repr(exc))
+            if not retry:
+                return
             await asyncio.sleep(5)
-    app.state.sessions_ready = True
 
 
 def app_from_env() -> FastAPI:

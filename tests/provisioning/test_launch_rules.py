@@ -124,3 +124,13 @@ async def test_extending_holds_more_and_stops_at_the_hard_maximum(
     assert (await broker.get("/api/v1/wallet")).json()["held"] == 0
     late = await broker.post(f"/api/v1/sessions/{session_id}/extend", json={"hours": 1})
     assert late.status_code == 409
+
+
+async def test_no_launch_before_the_startup_reconciliation(
+    broker: httpx.AsyncClient, broker_app: FastAPI, vast: FakeState
+) -> None:
+    offer = await _ready(broker)
+    broker_app.state.sessions_ready = False  # as while the startup pass still runs
+    refused = await broker.post("/api/v1/sessions", json={"offer_id": offer["id"], "hours": 1})
+    assert refused.status_code == 503 and "reconciling" in refused.json()["detail"]
+    await _nothing_held_or_launched(broker, vast)

@@ -106,9 +106,16 @@ def _launch(api: httpx.Client, command: str | None = None) -> int:
     body: dict[str, Any] = {"offer_id": offer["id"], "hours": 1}
     if command:
         body["startup_command"] = command
-    created = api.post("/api/v1/sessions", json=body)
-    assert created.status_code == 202, created.text
+    # Until the server's startup reconciliation is done, a launch is refused with 503.
+    created = until(lambda: _accepted(api.post("/api/v1/sessions", json=body)), "it is accepted")
     return int(created.json()["id"])
+
+
+def _accepted(response: httpx.Response) -> httpx.Response | None:
+    if response.status_code == 503:
+        return None
+    assert response.status_code == 202, response.text
+    return response
 
 
 def _alive_instances(data_dir: Path) -> list[str]:
