@@ -101,8 +101,12 @@ def _waiting_for(api: httpx.Client, session_id: int, state: str) -> Callable[[],
 
 
 def _launch(api: httpx.Client, command: str | None = None) -> int:
-    assert api.post("/api/v1/providers/local/sync").json()["status"] == "ok"
-    [offer] = api.get("/api/v1/offers", params={"q": "provider=local"}).json()["items"]
+    # "skipped" when the server's own periodic sync of it is running at that moment.
+    assert api.post("/api/v1/providers/local/sync").json()["status"] in ("ok", "skipped")
+    [offer] = until(
+        lambda: api.get("/api/v1/offers", params={"q": "provider=local"}).json()["items"],
+        "the local offer is in the market",
+    )
     body: dict[str, Any] = {"offer_id": offer["id"], "hours": 1}
     if command:
         body["startup_command"] = command
