@@ -37,6 +37,7 @@ def main() -> None:
         "cli_startup": run("cli_startup.py"),
         "sync": run("sync.py"),
         "resilience": run("resilience.py"),
+        "sessions_soak": run("sessions_soak.py", *(["--sessions", "200"] if args.quick else [])),
     }
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")

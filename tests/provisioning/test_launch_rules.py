@@ -9,12 +9,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from gp4u.fakes.kit import FakeState
 from gp4u.kit.clock import FrozenClock
 from gp4u.offers.models import Offer
-from tests.provisioning.support import ctx_of, drain, live_tagged
+from gp4u.providers.base import BreakerOpen
+from gp4u.providers.interface import Instance, LaunchRequest
+from tests.provisioning.support import FastVastai, ctx_of, drain, live_tagged
 
 
 async def _ready(client: httpx.AsyncClient, deposit: str = "100.00") -> dict[str, Any]:
@@ -134,3 +137,26 @@ async def test_no_launch_before_the_startup_reconciliation(
     refused = await broker.post("/api/v1/sessions", json={"offer_id": offer["id"], "hours": 1})
     assert refused.status_code == 503 and "reconciling" in refused.json()["detail"]
     await _nothing_held_or_launched(broker, vast)
+
+
+async def test_a_provider_failing_fast_is_not_tried_again_in_the_same_launch(
+    broker: httpx.AsyncClient,
+    broker_app: FastAPI,
+    vast: FakeState,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    offer = await _ready(broker)
+    calls: list[str] = []
+
+    async def breaker_open(self: FastVastai, request: LaunchRequest) -> Instance:
+        calls.append(request.offer_ref)
+        raise BreakerOpen(self.name, "circuit breaker open")
+
+    monkeypatch.setattr(FastVastai, "launch", breaker_open)
+    created = await broker.post("/api/v1/sessions", json={"offer_id": offer["id"], "hours": 1})
+    await drain(ctx_of(broker_app))
+    session = (await broker.get(f"/api/v1/sessions/{created.json()['id']}")).json()
+    assert len(calls) == 1  # not every matching Vast offer in turn
+    assert session["state"] == "failed"
+    assert "provider failing right now (not asked)" in session["launch_summary"]
+    assert (await broker.get("/api/v1/wallet")).json()["held"] == 0

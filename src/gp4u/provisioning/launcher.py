@@ -8,6 +8,7 @@ followed by another, so a job delivered twice never makes a second machine."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from gp4u.kit.failpoints import failpoint
 from gp4u.kit.money import format_usd
 from gp4u.offers.models import Offer
 from gp4u.providers.base import (
+    BreakerOpen,
     NoCapacity,
     NotSupported,
     ProviderAuthError,
@@ -51,7 +53,12 @@ _OUTCOME_WORDS = {
     "unknown": "no clear answer (any machine it made is destroyed)",
     "price_rose": "price now above what you agreed",
     "unavailable": "not available",
+    "provider_down": "provider failing right now (not asked)",
 }
+
+
+def _down(gs: GpuSession) -> set[str]:
+    return {a["provider"] for a in gs.attempts if a.get("outcome") == "provider_down"}
 
 
 # --- which provider, at what price ----------------------------------------------------------
@@ -74,12 +81,12 @@ def launchable(providers: ProviderSet, source: str, provider: str) -> ProviderAd
     raise Conflict(f"provider {provider} is not configured on this server, so it cannot launch")
 
 
-def launch_scopes(providers: ProviderSet) -> list[tuple[str, str]]:
-    """(source, provider) of every adapter that can launch."""
+def launch_scopes(providers: ProviderSet, skip: Collection[str] = ()) -> list[tuple[str, str]]:
+    """(source, provider) of every adapter that can launch (but those named in `skip`)."""
     return [
         (a.source, a.provider)
         for a in providers.adapters.values()
-        if Capability.LAUNCH in a.capabilities()
+        if Capability.LAUNCH in a.capabilities() and a.name not in skip
     ]
 
 
@@ -178,7 +185,8 @@ async def _next_offer(ctx: JobContext, gs: GpuSession) -> Offer | None:
             gpu_count=gs.gpu_count,
             spot=gs.spot,
             max_price=gs.max_price_per_hour,
-            scopes=launch_scopes(ctx.providers),
+            # A provider failing fast (breaker open) is not asked again in this launch.
+            scopes=launch_scopes(ctx.providers, skip=_down(gs)),
             exclude=tried,
             limit=1,
         )
@@ -253,6 +261,8 @@ async def _attempt(ctx: JobContext, gs: GpuSession, offer: Offer, key: bytes) ->
         outcome, reason = "no_capacity", exc.message
     except (ProviderRejected, ProviderAuthError, NotSupported) as exc:
         outcome, reason = "rejected", exc.message
+    except BreakerOpen as exc:  # never sent: certainly no machine
+        outcome, reason = "provider_down", exc.message
     except ProviderError as exc:
         instance = await _find_tagged(q.adapter, gs)
         if instance is None:
