@@ -126,3 +126,29 @@ async def test_vanished_machine_ends_its_session_billed_to_when_it_was_last_seen
     await rig.assert_clean()
     assert live_tagged(rig.vast) == []
     await rig.assert_paid(view)
+
+
+# --- an exhausted budget ---------------------------------------------------------------------
+
+
+async def test_an_exhausted_budget_warns_once_then_the_session_ends_with_its_paid_time(
+    rig: BrokerRig,
+) -> None:
+    offer = await rig.ready()
+    session_id, secret = await rig.running(offer["id"], hours=1)
+    view = await rig.view(session_id)
+    # Everything left this month is already committed: no further hour can be paid for.
+    budget = await rig.client.put("/api/v1/wallet/budget", json={"monthly_limit": "0.01"})
+    assert budget.status_code == 200, budget.text
+    await rig.run_for(44 * 60, agents=[secret])
+    assert await rig.notifications("session_ending_soon") == []  # not yet 15 min from the end
+    await rig.run_for(2 * 60, agents=[secret])
+    [warning] = await rig.notifications("session_ending_soon")
+    assert f"Session {session_id} ends at" in warning["message"]
+    await rig.run_for(16 * 60, agents=[secret])
+    ended = await rig.view(session_id)
+    assert ended["end_reason"] == "expired"
+    assert_billed(ended, until=at(view["expires_at"]))  # exactly its paid hour
+    assert len(await rig.notifications("session_ending_soon")) == 1
+    await rig.settle()
+    await rig.assert_clean()
