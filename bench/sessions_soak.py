@@ -81,7 +81,6 @@ from gp4u.db.engine import create_engine, unit_of_work
 from gp4u.db.migrate import upgrade
 from gp4u.fakes import kit, vastai
 from gp4u.fakes.kit import FakeState, Faults, RunningFake
-from gp4u.jobs import outbox
 from gp4u.jobs.context import JobContext
 from gp4u.jobs.execute import run_job
 from gp4u.jobs.models import OutboxJob
@@ -99,7 +98,7 @@ from gp4u.provisioning.models import GpuSession
 from gp4u.provisioning.states import FINAL, State
 from gp4u.settings import Settings
 from gp4u.worker.context import open_context
-from gp4u.worker.inprocess import execute_claimed
+from gp4u.worker.inprocess import run_due_jobs
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 DEPLOYMENT = "soak"
@@ -250,14 +249,7 @@ async def open_owners(ctx: JobContext) -> dict[str, Principal]:
 
 async def drain(ctx: JobContext) -> None:
     """Run every due outbox job (and those they enqueue), as the in-process runner would."""
-    while True:
-        async with unit_of_work(ctx.sessions) as session:
-            now = ctx.clock.now()
-            claimed = [(r.id, r.job, dict(r.args)) for r in await outbox.claim_due(session, now)]
-        if not claimed:
-            return
-        for job_id, job, args in claimed:
-            await execute_claimed(ctx, job_id, now, job, args)
+    await run_due_jobs(ctx, rounds=10_000)
 
 
 async def step(soak: Soak, rows: dict[int, GpuSession]) -> None:

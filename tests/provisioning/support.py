@@ -8,12 +8,10 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI
 
-from gp4u.db.engine import unit_of_work
-from gp4u.jobs import outbox
 from gp4u.jobs.context import JobContext
 from gp4u.providers.gateway import CallPolicy
 from gp4u.providers.vastai.adapter import VastaiAdapter
-from gp4u.worker.inprocess import execute_claimed
+from gp4u.worker.inprocess import run_due_jobs
 
 
 class FastVastai(VastaiAdapter):
@@ -26,17 +24,7 @@ class FastVastai(VastaiAdapter):
 
 async def drain(ctx: JobContext, rounds: int = 5) -> list[str]:
     """Run every due outbox job (and those they enqueue), as the in-process runner would."""
-    ran: list[str] = []
-    for _ in range(rounds):
-        async with unit_of_work(ctx.sessions) as session:
-            now = ctx.clock.now()
-            claimed = [(r.id, r.job, dict(r.args)) for r in await outbox.claim_due(session, now)]
-        if not claimed:
-            break
-        for job_id, job, args in claimed:
-            await execute_claimed(ctx, job_id, now, job, args)
-            ran.append(job)
-    return ran
+    return await run_due_jobs(ctx, rounds)
 
 
 def ctx_of(app: FastAPI) -> JobContext:

@@ -40,6 +40,27 @@ MAY_HAVE_CREATED = frozenset({"ok", "unknown", "pending"})
 # --- ending ----------------------------------------------------------------------------------
 
 
+def move(
+    session: AsyncSession, gs: GpuSession, target: State, now: datetime, actor: str, **detail: Any
+) -> None:
+    """Change a session's state as the state machine allows, and audit it."""
+    previous = gs.state
+    check_move(previous, target)
+    gs.state = target.value
+    record(
+        session,
+        now,
+        "state",
+        actor=actor,
+        session_id=gs.id,
+        provider=gs.provider,
+        instance_id=gs.instance_id,
+        previous=previous,
+        state=target.value,
+        **detail,
+    )
+
+
 async def end_session(
     session: AsyncSession,
     gs: GpuSession,
@@ -76,24 +97,10 @@ async def end_session(
             )
         else:
             await wallet.release_spend(session, gs.owner, charge_id, now)
-    previous = gs.state
-    gs.state, gs.ending_at, gs.billing_end = State.ENDING.value, now, end
+    move(session, gs, State.ENDING, now, actor, reason=reason.value, cost_micros=cost, note=detail)
+    gs.ending_at, gs.billing_end = now, end
     gs.cost, gs.end_reason, gs.end_detail = cost, reason.value, detail
     gs.next_destroy_at, gs.launch_lease_until = now, None
-    record(
-        session,
-        now,
-        "state",
-        actor=actor,
-        session_id=gs.id,
-        provider=gs.provider,
-        instance_id=gs.instance_id,
-        previous=previous,
-        state=State.ENDING.value,
-        reason=reason.value,
-        cost_micros=cost,
-        note=detail,
-    )
     await notify(
         session,
         gs.owner,
@@ -308,21 +315,9 @@ def _billing_end(gs: GpuSession, reason: EndReason, now: datetime, ctx: JobConte
 
 def start_billing(session: AsyncSession, gs: GpuSession, now: datetime, actor: str) -> None:
     """The machine is up and reachable: the session runs, its paid time starts now."""
-    previous = gs.state
-    check_move(gs.state, State.RUNNING)
-    gs.state, gs.running_at = State.RUNNING.value, now
+    move(session, gs, State.RUNNING, now, actor)
+    gs.running_at = now
     gs.expires_at = min(now + timedelta(minutes=gs.paid_minutes), gs.hard_deadline)
-    record(
-        session,
-        now,
-        "state",
-        actor=actor,
-        session_id=gs.id,
-        provider=gs.provider,
-        instance_id=gs.instance_id,
-        previous=previous,
-        state=gs.state,
-    )
 
 
 def _agentless(ctx: JobContext, provider: str) -> bool:

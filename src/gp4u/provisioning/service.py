@@ -126,18 +126,14 @@ async def create(
         session.add(gs)
         await session.flush()
         gs.env_sealed = seal_env(spec.env or {}, token, box_key, gs.id)
-        if estimate > 0:  # a free machine (the local provider) needs no hold
-            charge = await wallet.authorise_spend(
-                session,
-                principal.owner,
-                principal.key_prefix,
-                estimate,
-                "session",
-                f"session {gs.id}: {gs.gpu_count}× {gs.gpu} at {gs.provider}",
-                gs.hard_deadline - now + HOLD_MARGIN,
-                now,
-            )
-            gs.charge_ids = [charge["id"]]
+        await _hold(
+            session,
+            gs,
+            principal.key_prefix,
+            estimate,
+            f"{gs.gpu_count}× {gs.gpu} at {gs.provider}",
+            now,
+        )
         record(
             session,
             now,
@@ -156,6 +152,31 @@ async def create(
     if keys and keys[1] is not None:
         view["ssh_private_key"] = keys[1]
     return view
+
+
+async def _hold(
+    session: AsyncSession,
+    gs: GpuSession,
+    key_prefix: str | None,
+    amount: int,
+    what: str,
+    now: datetime,
+) -> None:
+    """Hold `amount` for the session on its owner's wallet, within their budgets; the hold
+    outlives the session's hard maximum. A free machine (the local provider) needs none."""
+    if amount <= 0:
+        return
+    charge = await wallet.authorise_spend(
+        session,
+        gs.owner,
+        key_prefix,
+        amount,
+        "session",
+        f"session {gs.id}: {what}",
+        gs.hard_deadline - now + HOLD_MARGIN,
+        now,
+    )
+    gs.charge_ids = [*gs.charge_ids, charge["id"]]
 
 
 def _ssh(value: str | None) -> tuple[str, str | None] | None:
@@ -309,18 +330,7 @@ async def extend(
                 field="hours",
             )
         amount = billing.cost_of(gs.max_price_per_hour, added)
-        if amount > 0:
-            charge = await wallet.authorise_spend(
-                session,
-                gs.owner,
-                principal.key_prefix,
-                amount,
-                "session",
-                f"session {gs.id}: extension of {added} min",
-                gs.hard_deadline - now + HOLD_MARGIN,
-                now,
-            )
-            gs.charge_ids = [*gs.charge_ids, charge["id"]]
+        await _hold(session, gs, principal.key_prefix, amount, f"extension of {added} min", now)
         gs.paid_minutes += added
         if gs.running_at is not None:
             gs.expires_at = new_expiry
