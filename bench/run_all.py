@@ -38,6 +38,7 @@ def main() -> None:
         "sync": run("sync.py"),
         "resilience": run("resilience.py"),
         "sessions_soak": run("sessions_soak.py", *(["--sessions", "200"] if args.quick else [])),
+        "bookings": run("bookings.py", *(["--attempts", "600"] if args.quick else [])),
     }
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -21,6 +21,9 @@ from gp4u.costs.endpoints import router as costs_router
 from gp4u.db.engine import ensure_data_dir
 from gp4u.db.migrate import upgrade
 from gp4u.gpus.endpoints import router as gpus_router
+from gp4u.hosts.endpoints import agent_router as host_agent_router
+from gp4u.hosts.endpoints import host_router
+from gp4u.hosts.endpoints import router as machines_router
 from gp4u.jobs.context import JobContext
 from gp4u.kit.clock import Clock, SystemClock
 from gp4u.kit.logging import configure_logging, get_logger
@@ -30,6 +33,7 @@ from gp4u.pricing.endpoints import router as pricing_router
 from gp4u.provisioning.endpoints import agent_router
 from gp4u.provisioning.endpoints import router as sessions_router
 from gp4u.provisioning.reconcile import reconcile
+from gp4u.reservations.endpoints import router as reservations_router
 from gp4u.settings import Settings
 from gp4u.sources.endpoints import router as providers_router
 from gp4u.system.endpoints import router as system_router
@@ -131,6 +135,10 @@ def create_app(
     app.include_router(sessions_router)
     app.include_router(costs_router)
     app.include_router(agent_router)
+    app.include_router(machines_router)
+    app.include_router(host_router)
+    app.include_router(host_agent_router)
+    app.include_router(reservations_router)
     app.include_router(audit_router)
 
     def openapi() -> dict[str, Any]:

@@ -4,6 +4,7 @@ from gp4u.accounts.models import ApiKey, ProviderCredential, RefreshToken, User
 from gp4u.alerts.models import Notification, Watch, WebhookDelivery
 from gp4u.audit.models import AuditEvent
 from gp4u.db.base import Base
+from gp4u.hosts.models import HostMachine, MachineBlock, MachineUptime
 from gp4u.jobs.models import OutboxJob
 from gp4u.ledger.models import (
     AccountBalance,
@@ -15,6 +16,7 @@ from gp4u.ledger.models import (
 )
 from gp4u.offers.models import MarketState, Offer, OfferPrice, SourceSync
 from gp4u.provisioning.models import GpuSession
+from gp4u.reservations.models import Reservation
 from gp4u.wallet.models import Budget, BudgetAlert, Charge, Payment
 
 metadata = Base.metadata
@@ -28,9 +30,12 @@ __all__ = [
     "Charge",
     "GpuSession",
     "Hold",
+    "HostMachine",
     "IdempotencyRecord",
     "JournalEntry",
     "LedgerAccount",
+    "MachineBlock",
+    "MachineUptime",
     "MarketState",
     "Notification",
     "Offer",
@@ -40,6 +45,7 @@ __all__ = [
     "Posting",
     "ProviderCredential",
     "RefreshToken",
+    "Reservation",
     "SourceSync",
     "User",
     "Watch",

@@ -122,6 +122,37 @@ class Settings(BaseSettings):
     destroy_attention_after: int = Field(
         5, ge=1, description="Failed destroy attempts before a session is flagged for attention."
     )
+    host_heartbeat_seconds: float = Field(
+        30.0, gt=0, description="How often a host machine's agent (host mode) heartbeats."
+    )
+    host_offline_after_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="A host machine whose agent is silent this long is offline: not bookable, "
+        "and unavailable in the market.",
+    )
+    host_gpu_check: bool = Field(
+        True,
+        description="A host machine is bookable only when its agent sees the GPUs it is listed "
+        "with (nvidia-smi).",
+    )
+    host_sessions_provider: str = Field(
+        "local",
+        description="The provider adapter that starts a reservation's session on the booked "
+        "machine (`local`: machines on the server's own host).",
+    )
+    reservation_tick_seconds: float = Field(
+        15.0, gt=0, description="Interval of the reservation manager (activation, capture, end)."
+    )
+    reservation_capture_minutes: int = Field(
+        60, ge=1, description="An active reservation pays its host for elapsed time this often."
+    )
+    reservation_max_days: int = Field(
+        31, ge=1, le=366, description="How long one reservation may be, in days."
+    )
+    reservation_horizon_days: int = Field(
+        180, ge=1, le=730, description="How far ahead a reservation may start, in days."
+    )
 
     host: str = "127.0.0.1"
     port: int = 8000

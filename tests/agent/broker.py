@@ -1,5 +1,6 @@
-"""A tiny in-test GP4U broker: the three `/api/v1/agent/*` endpoints, served for real on a free
-local port in a thread, with switches for the answers the agent must handle."""
+"""A tiny in-test GP4U broker: the three `/api/v1/agent/*` endpoints and the two
+`/api/v1/hosts/agent/*` endpoints of host mode, served for real on a free local port in a thread,
+with switches for the answers the agent must handle."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from starlette.routing import Route
 
 TOKEN = "tok-one-time-4f9c2a7e"
 SECRET = "agent-secret-d81b3e55"
+HOST_TOKEN = "host-tok-one-time-0c5e91d2"
+HOST_SECRET = "host-secret-6a2f47b9"
 
 
 @dataclass
@@ -34,6 +37,18 @@ class BrokerState:
     heartbeats: list[dict[str, Any]] = field(default_factory=list)
     done: list[dict[str, Any]] = field(default_factory=list)
     hard_deadline: datetime | None = None
+    # Host mode: one machine, registered with a one-time token.
+    host_tokens: set[str] = field(default_factory=lambda: {HOST_TOKEN})
+    host_secrets: set[str] = field(default_factory=set)  # accepted agent secrets
+    machine_id: int = 21
+    host_heartbeat_seconds: float | None = 0.05  # None: leave the agent's own value
+    host_status: str = "listed"
+    host_action: str = "continue"
+    host_unavailable: bool = False  # answer 503 to both host endpoints
+    host_registrations: list[dict[str, Any]] = field(default_factory=list)
+    host_heartbeats: list[dict[str, Any]] = field(default_factory=list)
+    host_auth: list[str | None] = field(default_factory=list)  # each heartbeat's Authorization
+    host_unavailable_answers: int = 0
 
 
 def _error(status: int, name: str, detail: str) -> JSONResponse:
@@ -80,12 +95,52 @@ def create_broker(state: BrokerState) -> Starlette:
         state.done.append(await request.json())
         return JSONResponse({"action": "shutdown", "state": "done"})
 
+    def host_unavailable() -> JSONResponse | None:
+        if not state.host_unavailable:
+            return None
+        state.host_unavailable_answers += 1
+        return _error(503, "ServiceUnavailable", "down for maintenance")
+
+    async def host_register(request: Request) -> JSONResponse:
+        if (down := host_unavailable()) is not None:
+            return down
+        body = await request.json()
+        if body.get("token") not in state.host_tokens:
+            return _error(401, "InvalidMachineToken", "unknown or used token")
+        state.host_tokens.discard(body["token"])
+        state.host_registrations.append(body)
+        state.host_secrets = {HOST_SECRET}  # registering again invalidates older secrets
+        answer: dict[str, Any] = {"machine_id": state.machine_id, "agent_secret": HOST_SECRET}
+        if state.host_heartbeat_seconds is not None:
+            answer["heartbeat_seconds"] = state.host_heartbeat_seconds
+        return JSONResponse(answer)
+
+    async def host_heartbeat(request: Request) -> JSONResponse:
+        if (down := host_unavailable()) is not None:
+            return down
+        auth = request.headers.get("authorization")
+        if auth not in {f"Bearer {secret}" for secret in state.host_secrets}:
+            return _error(401, "InvalidAgentSecret", "no such machine")
+        state.host_auth.append(auth)
+        state.host_heartbeats.append(await request.json())
+        answer: dict[str, Any] = {
+            "machine_id": state.machine_id,
+            "status": state.host_status,
+            "action": state.host_action,
+        }
+        if state.host_heartbeat_seconds is not None:
+            answer["heartbeat_seconds"] = state.host_heartbeat_seconds
+        return JSONResponse(answer)
+
     prefix = "/api/v1/agent"
+    host = "/api/v1/hosts/agent"
     return Starlette(
         routes=[
             Route(f"{prefix}/register", register, methods=["POST"]),
             Route(f"{prefix}/heartbeat", heartbeat, methods=["POST"]),
             Route(f"{prefix}/done", done, methods=["POST"]),
+            Route(f"{host}/register", host_register, methods=["POST"]),
+            Route(f"{host}/heartbeat", host_heartbeat, methods=["POST"]),
         ]
     )
 
@@ -103,14 +158,20 @@ class RunningBroker:
     server: uvicorn.Server
     thread: threading.Thread
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
 
 
-def start_broker(state: BrokerState | None = None) -> RunningBroker:
+def start_broker(state: BrokerState | None = None, port: int | None = None) -> RunningBroker:
+    """Serve the broker on `port` (default: a free one); passing a stopped broker's port and
+    state brings that broker back."""
     state = state or BrokerState()
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(
         create_broker(state), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
     )

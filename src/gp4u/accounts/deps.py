@@ -1,5 +1,5 @@
 """Who is calling, as FastAPI dependencies: `CurrentUser` (any valid credentials), and
-`Reader`, `Trader`, `HostUser`, `AdminUser`, which also need a scope.
+`Reader`, `Trader`, `HostUser`, `AdminUser`, which also need a scope, and `OptionalUser`.
 
 Credentials: `Authorization: Bearer <access token>` or `Authorization: Bearer gp4u_…` (an API
 key). In local mode a request without credentials is the local user; credentials that are sent
@@ -68,6 +68,22 @@ async def _principal(
 
 
 CurrentUser = Annotated[Principal, Depends(_principal)]
+
+
+async def _optional_principal(
+    request: Request,
+    session: SessionDep,
+    keyring: KeyringDep,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> Principal | None:
+    """The caller when they sent credentials (or in local mode), else None: for public pages
+    that show the caller a little more of their own."""
+    if request.headers.get("authorization") is None and request.app.state.settings.auth != "local":
+        return None
+    return await _principal(request, session, keyring, _declared)
+
+
+OptionalUser = Annotated[Principal | None, Depends(_optional_principal)]
 
 
 def _scoped(scope: str) -> Callable[[Principal], Awaitable[Principal]]:

@@ -1,5 +1,7 @@
-"""The agent's HTTP client to the broker's `/api/v1/agent/*` endpoints. It keeps the agent secret
-to itself; neither the token nor the secret ever goes into an exception message or a log line."""
+"""The agent's HTTP clients to the broker: `BrokerClient` for a launched session's
+`/api/v1/agent/*` endpoints and `HostBrokerClient` for a host machine's
+`/api/v1/hosts/agent/*` endpoints. Both keep the agent secret to themselves; neither the token
+nor the secret ever goes into an exception message or a log line."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import httpx
 from gp4u.agent.config import parse_time
 
 PREFIX = "/api/v1/agent"
+HOST_PREFIX = "/api/v1/hosts/agent"
 
 
 class BrokerUnavailable(Exception):
@@ -19,7 +22,7 @@ class BrokerUnavailable(Exception):
 
 
 class Unauthorized(Exception):
-    """401: the token is unknown or used, or the secret no longer names a session."""
+    """401: the token is unknown or used, or the secret no longer names a session (machine)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,21 @@ class Beat:
     ends_at: datetime | None
 
 
+@dataclass(frozen=True)
+class HostRegistration:
+    machine_id: int
+    agent_secret: str = field(repr=False)
+    heartbeat_seconds: float | None
+
+
+@dataclass(frozen=True)
+class HostBeat:
+    machine_id: int | None
+    status: str | None  # "listed" | "paused" | "retired"
+    action: str  # "continue" | "stop"
+    heartbeat_seconds: float | None
+
+
 def _time(body: dict[str, Any], key: str) -> datetime | None:
     value = body.get(key)
     if not isinstance(value, str):
@@ -57,16 +75,37 @@ def _seconds(body: dict[str, Any], key: str) -> float | None:
     return float(value)
 
 
-class BrokerClient:
+def _int(body: dict[str, Any], key: str) -> int | None:
+    value = body.get(key)
+    return None if isinstance(value, bool) or not isinstance(value, int) else value
+
+
+def _str(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _secret(body: dict[str, Any]) -> str:
+    secret = body.get("agent_secret")
+    if not isinstance(secret, str) or not secret:
+        raise BrokerUnavailable("registration answer without an agent_secret")
+    return secret
+
+
+class _JsonBroker:
+    """POSTs JSON objects under one URL prefix of the broker and maps the answers: 200 with a JSON
+    object is the answer, 401 raises `Unauthorized`, anything else `BrokerUnavailable`."""
+
     def __init__(
         self,
         base_url: str,
+        prefix: str,
         *,
-        timeout: float = 10.0,
-        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float,
+        transport: httpx.AsyncBaseTransport | None,
     ) -> None:
         self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + PREFIX, timeout=timeout, transport=transport
+            base_url=base_url.rstrip("/") + prefix, timeout=timeout, transport=transport
         )
         self._secret: str | None = None
 
@@ -95,17 +134,28 @@ class BrokerClient:
             raise BrokerUnavailable("the answer is not a JSON object")
         return data
 
+
+class BrokerClient(_JsonBroker):
+    """A launched machine's session: register, heartbeat, done."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(base_url, PREFIX, timeout=timeout, transport=transport)
+
     async def register(self, token: str, facts: dict[str, Any] | None) -> Registration:
         data = await self._post("/register", {"token": token, "facts": facts}, auth=False)
-        session_id, secret = data.get("session_id"), data.get("agent_secret")
-        if isinstance(session_id, bool) or not isinstance(session_id, int):
+        session_id = _int(data, "session_id")
+        if session_id is None:
             raise BrokerUnavailable("registration answer without a session_id")
-        if not isinstance(secret, str) or not secret:
-            raise BrokerUnavailable("registration answer without an agent_secret")
-        self._secret = secret
+        self._secret = _secret(data)
         return Registration(
             session_id=session_id,
-            agent_secret=secret,
+            agent_secret=self._secret,
             heartbeat_seconds=_seconds(data, "heartbeat_seconds"),
             broker_timeout_seconds=_seconds(data, "broker_timeout_seconds"),
             hard_deadline=_time(data, "hard_deadline"),
@@ -114,13 +164,12 @@ class BrokerClient:
 
     async def heartbeat(self, facts: dict[str, Any] | None) -> Beat:
         data = await self._post("/heartbeat", {"facts": facts}, auth=True)
-        action = data.get("action")
-        if not isinstance(action, str):
+        action = _str(data, "action")
+        if action is None:
             raise BrokerUnavailable("heartbeat answer without an action")
-        state = data.get("state")
         return Beat(
             action=action,
-            state=state if isinstance(state, str) else None,
+            state=_str(data, "state"),
             hard_deadline=_time(data, "hard_deadline"),
             ends_at=_time(data, "ends_at"),
         )
@@ -128,8 +177,51 @@ class BrokerClient:
     async def done(self, exit_code: int | None, message: str | None) -> str | None:
         """Tell the broker the workload finished; returns the session's state."""
         data = await self._post("/done", {"exit_code": exit_code, "message": message}, auth=True)
-        state = data.get("state")
-        return state if isinstance(state, str) else None
+        return _str(data, "state")
+
+
+class HostBrokerClient(_JsonBroker):
+    """A host's own machine on the marketplace: register once with the one-time machine token,
+    then heartbeat with the agent secret (from the registration or a saved one)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        agent_secret: str | None = None,
+    ) -> None:
+        super().__init__(base_url, HOST_PREFIX, timeout=timeout, transport=transport)
+        self._secret = agent_secret or None
+
+    @property
+    def registered(self) -> bool:
+        return self._secret is not None
+
+    async def register(self, token: str, facts: dict[str, Any] | None) -> HostRegistration:
+        data = await self._post("/register", {"token": token, "facts": facts}, auth=False)
+        machine_id = _int(data, "machine_id")
+        if machine_id is None:
+            raise BrokerUnavailable("registration answer without a machine_id")
+        self._secret = _secret(data)
+        return HostRegistration(
+            machine_id=machine_id,
+            agent_secret=self._secret,
+            heartbeat_seconds=_seconds(data, "heartbeat_seconds"),
+        )
+
+    async def heartbeat(self, facts: dict[str, Any] | None) -> HostBeat:
+        data = await self._post("/heartbeat", {"facts": facts}, auth=True)
+        action = _str(data, "action")
+        if action is None:
+            raise BrokerUnavailable("heartbeat answer without an action")
+        return HostBeat(
+            machine_id=_int(data, "machine_id"),
+            status=_str(data, "status"),
+            action=action,
+            heartbeat_seconds=_seconds(data, "heartbeat_seconds"),
+        )
 
 
 def _error_text(response: httpx.Response) -> str:

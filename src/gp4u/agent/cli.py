@@ -1,5 +1,6 @@
-"""`gp4u agent run|done|status`: the node agent's command line. It lives in the agent layer so a
-bare machine can start it with `python -m gp4u.agent`; `gp4u.cli.agent` re-exports the group."""
+"""`gp4u agent run|done|status|host`: the node agent's command line. It lives in the agent layer
+so a bare machine can start it with `python -m gp4u.agent`; `gp4u.cli.agent` re-exports the
+group."""
 
 from __future__ import annotations
 
@@ -30,12 +31,16 @@ STATUS_URL_OPTION = click.option(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 def agent() -> None:
-    """The GP4U node agent, run on a machine GP4U launched.
+    """The GP4U node agent, run on a machine GP4U launched or on a host's own machine.
 
     `run` registers with the broker using the machine's one-time token, heartbeats, reports GPU
     facts and serves a local status endpoint; it shuts the machine down when the broker says so,
     at the hard deadline, or when the broker has been silent for the broker timeout. A workload
     signals that it finished with `done`.
+
+    `host` is for GPU owners: it registers a machine listed on the GP4U marketplace with its
+    one-time machine token, reports its GPUs and heartbeats so the broker counts it as online.
+    It never powers anything off and runs until stopped.
     """
 
 
@@ -236,3 +241,95 @@ def status(status_url: str | None, state_dir: Path) -> None:
     except AgentError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+
+
+@agent.command(
+    epilog="""\b
+Exit codes:
+  10  the broker answered "action": "stop": the machine was retired by its owner
+  11  the broker answered 401: the token is unknown or used, or the saved secret is no
+      longer valid (the saved registration is removed); register the machine again on
+      GP4U to get a new token
+  14  stopped by SIGTERM/SIGINT (restarting reuses the saved registration)
+  2   bad options, or no token and no saved registration for this broker
+\b
+Under systemd, Restart=on-failure with RestartPreventExitStatus=10 11 restarts the
+agent after a crash or a reboot, but not after a retirement or a refusal.
+"""
+)
+@click.option(
+    "--broker",
+    envvar=cfg.ENV_BROKER,
+    required=True,
+    metavar="URL",
+    help=f"The GP4U broker's base URL (env {cfg.ENV_BROKER}).",
+)
+@click.option(
+    "--token",
+    envvar=cfg.ENV_HOST_TOKEN,
+    metavar="TOKEN",
+    help="The one-time machine token GP4U gave when the machine was registered (env "
+    f"{cfg.ENV_HOST_TOKEN}; prefer the variable: options show in the process list). Only "
+    "needed until the first successful registration. Never logged.",
+)
+@click.option(
+    "--heartbeat-seconds",
+    envvar=cfg.ENV_HEARTBEAT_SECONDS,
+    type=click.FloatRange(min=0, min_open=True),
+    default=15.0,
+    show_default=True,
+    help="Until the broker gives its own interval; also the retry interval while the broker "
+    f"is unreachable (env {cfg.ENV_HEARTBEAT_SECONDS}).",
+)
+@click.option(
+    "--state-dir",
+    envvar=cfg.ENV_STATE_DIR,
+    type=click.Path(file_okay=False, path_type=Path),
+    default=cfg.DEFAULT_STATE_DIR,
+    show_default=True,
+    help=f"Where {cfg.HOST_STATE_FILE} (broker URL, machine id and agent secret; mode 0600) "
+    f"is kept (env {cfg.ENV_STATE_DIR}).",
+)
+@click.option(
+    "--log-format",
+    envvar=cfg.ENV_LOG_FORMAT,
+    type=click.Choice(["json", "console"]),
+    default="json",
+    show_default=True,
+    help=f"Log lines on stderr (env {cfg.ENV_LOG_FORMAT}).",
+)
+def host(
+    broker: str,
+    token: str | None,
+    heartbeat_seconds: float,
+    state_dir: Path,
+    log_format: str,
+) -> None:
+    """Keep this machine online on the marketplace: host mode, for GPU owners.
+
+    \b
+    Register the machine on GP4U to get a one-time machine token, then run this on the
+    machine. The first start registers with the token, sending machine facts (GPUs from
+    nvidia-smi, CPUs, memory), and saves the machine id and agent secret in the state dir;
+    later starts reuse them, so the token is needed only once. Then it heartbeats every
+    heartbeat-seconds (the broker's interval once known), sending facts with every 10th
+    call; the broker counts the machine as bookable while heartbeats arrive.
+    When the broker is unreachable it keeps retrying at the same interval: it never stops
+    on silence, never powers the machine off and serves no status endpoint.
+    """
+    from gp4u.agent.host import HostSetupError, run_host
+
+    try:
+        config = cfg.HostConfig(
+            broker=broker,
+            token=token or None,
+            heartbeat_seconds=heartbeat_seconds,
+            state_dir=state_dir.expanduser(),
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        code = run_host(config, log_format=log_format)
+    except HostSetupError as exc:
+        raise click.UsageError(str(exc)) from None
+    sys.exit(code)

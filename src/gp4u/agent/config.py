@@ -1,5 +1,5 @@
-"""The agent's configuration (options with `GP4U_AGENT_*` environment fallbacks) and the
-timestamp parsing shared with the broker's answers."""
+"""The agent's configuration (options with `GP4U_AGENT_*` environment fallbacks; the host mode's
+token comes from `GP4U_HOST_TOKEN`) and the timestamp parsing shared with the broker's answers."""
 
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ ENV_STATE_DIR = "GP4U_AGENT_STATE_DIR"
 ENV_ON_SHUTDOWN = "GP4U_AGENT_ON_SHUTDOWN"
 ENV_SHUTDOWN_COMMAND = "GP4U_AGENT_SHUTDOWN_COMMAND"
 ENV_LOG_FORMAT = "GP4U_AGENT_LOG_FORMAT"
+ENV_HOST_TOKEN = "GP4U_HOST_TOKEN"  # noqa: S105 - the variable's name, not a token
 
 DEFAULT_STATE_DIR = "~/.gp4u-agent"
 STATE_FILE = "agent.json"
+HOST_STATE_FILE = "host-agent.json"
 OnShutdown = Literal["poweroff", "exit"]
 
 
@@ -53,6 +55,37 @@ class AgentConfig:
     @property
     def broker_url(self) -> str:
         return self.broker.rstrip("/")
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """Host mode: a host's own machine, listed on the marketplace. `token` may be None when
+    the state dir holds a saved registration for this broker."""
+
+    broker: str
+    token: str | None = field(default=None, repr=False)
+    heartbeat_seconds: float = 15.0
+    state_dir: Path = field(default_factory=lambda: Path(DEFAULT_STATE_DIR).expanduser())
+    facts_every: int = 10
+    request_timeout_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not self.broker.startswith(("http://", "https://")):
+            raise ValueError(f"broker URL must start with http:// or https://: {self.broker!r}")
+        if self.token is not None and not self.token:
+            raise ValueError("the machine token is empty")
+        if self.heartbeat_seconds <= 0 or self.request_timeout_seconds <= 0:
+            raise ValueError("heartbeat and request timeout must be positive")
+        if self.facts_every < 1:
+            raise ValueError("facts_every must be at least 1")
+
+    @property
+    def broker_url(self) -> str:
+        return self.broker.rstrip("/")
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / HOST_STATE_FILE
 
 
 def parse_time(value: str) -> datetime:

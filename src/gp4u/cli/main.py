@@ -13,6 +13,8 @@ from gp4u.cli.agent import agent
 from gp4u.cli.common import api_option, handle_errors, output_options
 from gp4u.cli.common import fail as _fail
 from gp4u.cli.common import load_settings as _settings
+from gp4u.cli.hosts import host
+from gp4u.cli.reservations import availability, book, cancel, reservations
 from gp4u.cli.sessions import costs, extend, launch, session, sessions, stop
 from gp4u.cli.wallet import wallet
 
@@ -41,6 +43,8 @@ def main() -> None:
 
 
 for command in (login, logout, wallet, user, launch, sessions, session, stop, extend, costs, agent):
+    main.add_command(command)
+for command in (book, reservations, cancel, availability, host):
     main.add_command(command)
 
 

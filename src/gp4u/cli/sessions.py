@@ -471,21 +471,50 @@ def stop(session_id: int, as_json: bool, api_url: str | None) -> None:
 
 
 @click.command()
-@click.argument("session_id", type=click.IntRange(min=1))
+@click.argument("session_id", metavar="ID", type=click.IntRange(min=1))
 @click.option(
     "--hours",
     type=click.FloatRange(0, MAX_HOURS, min_open=True),
-    required=True,
     metavar="HOURS",
-    help="Hours to add (price × hours more is held on your wallet).",
+    help="Hours to add: for a session, price × hours more is held on your wallet; with "
+    "--reservation, the reservation's end moves this many hours later.",
+)
+@click.option(
+    "--reservation",
+    "is_reservation",
+    is_flag=True,
+    help="ID is a reservation (see gp4u reservations), not a session.",
+)
+@click.option(
+    "--until",
+    metavar="ISO-TIME",
+    help="With --reservation, instead of --hours: the new end (ISO 8601; no zone: UTC).",
 )
 @json_option
 @server_option
 @handle_errors
-def extend(session_id: int, hours: float, as_json: bool, api_url: str | None) -> None:
-    """Pay for more time on session SESSION_ID (never past its maximum lifetime)."""
+def extend(
+    session_id: int,
+    hours: float | None,
+    is_reservation: bool,
+    until: str | None,
+    as_json: bool,
+    api_url: str | None,
+) -> None:
+    """Pay for more time on session ID (never past its maximum lifetime), or with
+    --reservation move reservation ID's end later, if that time is free (the difference is
+    held on your wallet)."""
     from gp4u.cli import output
 
+    if is_reservation:
+        from gp4u.cli.reservations import extend_reservation
+
+        extend_reservation(session_id, until, hours, as_json, api_url)
+        return
+    if until is not None:
+        raise click.UsageError("--until is for reservations: add --reservation")
+    if hours is None:
+        raise click.UsageError("Missing option '--hours'.")
     s = open_api(api_url).extend(session_id, hours)
     if as_json:
         output.print_json(s)

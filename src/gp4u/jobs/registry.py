@@ -53,6 +53,8 @@ JOB_MODULES = (
     "gp4u.alerts.jobs",
     "gp4u.wallet.jobs",
     "gp4u.provisioning.jobs",
+    "gp4u.hosts.jobs",
+    "gp4u.reservations.jobs",
 )
 
 

@@ -54,19 +54,32 @@ def authorise(owner: str, amount: int) -> list[Leg]:
 
 
 def capture(
-    owner: str, held: int, amount: int, host: str | None, fee_basis_points: int
+    owner: str,
+    held: int,
+    amount: int,
+    host: str | None,
+    fee_basis_points: int,
+    fee: int | None = None,
 ) -> list[Leg]:
-    """Take `amount` of a hold of `held`: to the host (less the platform fee) or to the
-    platform; the rest goes back to the wallet."""
+    """Take `amount` of a hold of `held`: to the host (less the platform fee: `fee` when the
+    caller computed it, else `fee_basis_points` of the amount) or to the platform; the rest
+    goes back to the wallet."""
     if not 0 <= amount <= held:
         raise ValueError(f"capture {amount} of a hold of {held}")
     legs = [Leg(owner, ESCROW, -held), Leg(owner, WALLET, held - amount)]
     if host is None:
         legs.append(Leg(PLATFORM_OWNER, PLATFORM, amount))
     else:
-        fee = amount * fee_basis_points // 10_000
-        legs += [Leg(host, HOST, amount - fee), Leg(PLATFORM_OWNER, PLATFORM, fee)]
+        cut = amount * fee_basis_points // 10_000 if fee is None else fee
+        if not 0 <= cut <= amount:
+            raise ValueError(f"a fee of {cut} on a capture of {amount}")
+        legs += [Leg(host, HOST, amount - cut), Leg(PLATFORM_OWNER, PLATFORM, cut)]
     return balanced(legs)
+
+
+def collect_earnings(host: str, amount: int) -> list[Leg]:
+    """A host's earnings move into their wallet, from where they are paid out."""
+    return balanced([Leg(host, HOST, -amount), Leg(host, WALLET, amount)])
 
 
 def payout(owner: str, held: int) -> list[Leg]:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gp4u.kit.errors import AppError, Conflict, InvalidInput, NotFound
 from gp4u.ledger import entries
 from gp4u.ledger import repository as repo
-from gp4u.ledger.entries import ESCROW, WALLET, Leg
+from gp4u.ledger.entries import ESCROW, HOST, WALLET, Leg
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -138,20 +138,51 @@ async def capture(
     *,
     host: str | None = None,
     fee_basis_points: int = 0,
+    fee: int | None = None,
 ) -> dict[str, Any]:
-    """Take `amount` (≤ the hold) to the host (less the fee) or the platform; the rest of the
-    hold returns to the wallet. Once."""
+    """Take `amount` (≤ the hold) to the host (less the fee: `fee` if given, else
+    `fee_basis_points` of the amount) or the platform; the rest of the hold returns to the
+    wallet. Once."""
     if not 0 <= fee_basis_points <= 10_000:
         raise InvalidInput("the fee must be 0-10000 basis points", field="fee_basis_points")
     resolve = repo.Resolve(hold_id, entries.CAPTURED, captured=amount)
     if amount < 0:
         await _unresolvable(session, owner, resolve)
+    if fee is not None and not 0 <= fee <= amount:
+        raise InvalidInput(f"a fee of {fee} on a capture of {amount}", field="fee")
 
     def legs(held: int) -> list[Leg]:
-        return entries.capture(owner, held, amount, host, fee_basis_points)
+        return entries.capture(owner, held, amount, host, fee_basis_points, fee)
 
     posted = await _move(session, "capture", owner, legs, now, resolve=resolve)
     return {"hold_id": hold_id, "captured": amount, **_balances(posted, owner)}
+
+
+async def collect_earnings(
+    session: AsyncSession, host: str, amount: int, now: datetime
+) -> dict[str, Any]:
+    """Move `amount` of a host's earnings into their wallet (InsufficientFunds beyond them)."""
+    posted = await repo.post_entry(
+        session,
+        kind="earnings",
+        owner=host,
+        legs=entries.collect_earnings(host, _positive(amount)),
+        now=now,
+        check=(host, HOST),
+        report=[(host, WALLET), (host, ESCROW), (host, HOST)],
+    )
+    if isinstance(posted, repo.Shortfall):
+        raise InsufficientFunds(
+            f"insufficient earnings: {posted.need / 1e6:.2f} USD asked, "
+            f"{posted.available / 1e6:.2f} USD earned and not yet paid out"
+        )
+    assert isinstance(posted, repo.Posted)
+    return {"entry_id": posted.entry_id, "earnings": posted.after[(host, HOST)]}
+
+
+async def earnings(session: AsyncSession, host: str) -> int:
+    """A host's earnings not yet paid out, in micro-USD."""
+    return (await repo.balances_of(session, host)).get(HOST, 0)
 
 
 async def payout(session: AsyncSession, owner: str, hold_id: int, now: datetime) -> dict[str, Any]:

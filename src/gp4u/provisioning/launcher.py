@@ -127,6 +127,29 @@ async def quote(providers: ProviderSet, offer: Offer) -> Quote:
     return Quote(adapter, offer, match)
 
 
+def reserved_quote(ctx: JobContext, gs: GpuSession, offer: Offer) -> Quote:
+    """A reservation's session: already paid for, started through the adapter that reaches
+    host machines (`GP4U_HOST_SESSIONS_PROVIDER`), on the booked machine."""
+    adapter = ctx.providers.adapters.get(gs.provider)
+    reason = (
+        "it is not configured on this server"
+        if adapter is None
+        else adapter.capabilities().reason(Capability.LAUNCH)
+    )
+    if adapter is None or reason is not None:
+        raise Conflict(f"{gs.provider} cannot start sessions on host machines: {reason}")
+    current = ProviderOffer(
+        provider=adapter.provider,
+        instance_type=gs.instance_type,
+        gpu_name=gs.gpu,
+        gpu_count=gs.gpu_count,
+        price_per_hour=0,
+        region=gs.region,
+        offer_ref=gs.offer_ref,
+    )
+    return Quote(adapter, offer, current)
+
+
 # --- the launch job --------------------------------------------------------------------------
 
 
@@ -142,13 +165,22 @@ def _open_env(gs: GpuSession, key: bytes) -> tuple[dict[str, str], str]:
     return dict(body["env"]), str(body["agent_token"])
 
 
+def _agent_deadline(ctx: JobContext, gs: GpuSession) -> datetime:
+    """The deadline the machine enforces by itself. A reservation may be extended while it
+    runs, so its machine gets the longest a reservation may last and learns the real deadline
+    from each heartbeat answer (the agent keeps the earlier of the two)."""
+    if gs.reservation_id is None:
+        return gs.hard_deadline
+    return gs.created_at + timedelta(days=ctx.settings.reservation_max_days + 1)
+
+
 def _request(ctx: JobContext, gs: GpuSession, q: Quote, attempt: int, key: bytes) -> LaunchRequest:
     env, token = _open_env(gs, key)
     s = ctx.settings
     agent_env = {
         "GP4U_AGENT_BROKER": s.broker_url,
         "GP4U_AGENT_TOKEN": token,
-        "GP4U_AGENT_HARD_DEADLINE": gs.hard_deadline.isoformat(),
+        "GP4U_AGENT_HARD_DEADLINE": _agent_deadline(ctx, gs).isoformat(),
         "GP4U_AGENT_HEARTBEAT_SECONDS": f"{s.agent_heartbeat_seconds:g}",
         "GP4U_AGENT_BROKER_TIMEOUT_SECONDS": f"{s.agent_broker_timeout_seconds:g}",
     }
@@ -179,6 +211,8 @@ async def _next_offer(ctx: JobContext, gs: GpuSession) -> Offer | None:
     async with ctx.sessions() as session:
         if not tried:
             return await repo.offer(session, gs.offer_id)
+        if gs.reservation_id is not None:
+            return None  # a reservation runs on the machine it booked, or not at all
         found = await repo.matching_offers(
             session,
             gpu=gs.gpu,
@@ -242,7 +276,11 @@ async def _attempt(ctx: JobContext, gs: GpuSession, offer: Offer, key: bytes) ->
         "at": ctx.clock.now().isoformat(),
     }
     try:
-        q = await quote(ctx.providers, offer)
+        q = (
+            reserved_quote(ctx, gs, offer)
+            if gs.reservation_id
+            else await quote(ctx.providers, offer)
+        )
     except AppError as exc:
         await _record_attempt(
             ctx, gs.id, {**attempt, "outcome": "unavailable", "reason": exc.detail}

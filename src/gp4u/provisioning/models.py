@@ -50,6 +50,9 @@ class GpuSession(Base):
     instance_id: Mapped[str | None] = mapped_column(String(128))
     attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     candidates: Mapped[int] = mapped_column(Integer)  # matching offers when it was launched
+    # A reservation's session runs on the booked machine only (no failover) and is paid by the
+    # reservation, not by holds of its own.
+    reservation_id: Mapped[int | None] = mapped_column(BigInteger)
     launch_lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The node agent: a one-time registration token, then a secret for heartbeats (digests).
     agent_token_digest: Mapped[str] = mapped_column(String(64), unique=True)

@@ -27,6 +27,7 @@ from gp4u.provisioning.launcher import attempts_summary, launch_scopes, quote, s
 from gp4u.provisioning.lifecycle import end_session, start_billing
 from gp4u.provisioning.models import GpuSession
 from gp4u.provisioning.states import FINAL, EndReason, State, is_live
+from gp4u.settings import Settings
 from gp4u.wallet import service as wallet
 
 LAUNCH_JOB = "sessions.launch"
@@ -152,6 +153,106 @@ async def create(
     if keys and keys[1] is not None:
         view["ssh_private_key"] = keys[1]
     return view
+
+
+@dataclass(frozen=True)
+class ReservedMachine:
+    """What a reservation's session runs on: its booked machine, reached through `provider`."""
+
+    reservation_id: int
+    offer_id: int
+    machine_id: int
+    provider: str  # the adapter that reaches host machines
+    gpu: str
+    gpu_count: int
+    region: str | None
+
+
+async def open_for_reservation(
+    session: AsyncSession,
+    settings: Settings,
+    owner: str,
+    key_prefix: str | None,
+    machine: ReservedMachine,
+    ends_at: datetime,
+    spec: LaunchSpec,
+    box_key: bytes,
+    now: datetime,
+) -> GpuSession:
+    """The session of a reservation that starts now, in the caller's money transaction, with
+    its launch job. The reservation pays (the session holds and charges nothing); it runs until
+    the reservation ends, on the booked machine only."""
+    keys = _ssh(spec.ssh_public_key)
+    token = secrets.token_urlsafe(32)
+    minutes = max(1, billing.billable_minutes(now, ends_at))
+    gs = GpuSession(
+        owner=owner,
+        key_prefix=key_prefix,
+        state=State.PROVISIONING.value,
+        deployment=settings.deployment_id,
+        client_token=uuid.uuid4().hex,
+        offer_id=machine.offer_id,
+        provider=machine.provider,
+        offer_ref=f"host-{machine.machine_id}",
+        gpu=machine.gpu,
+        gpu_count=machine.gpu_count,
+        instance_type=f"host-{machine.machine_id}",
+        region=machine.region,
+        spot=False,
+        price_per_hour=0,
+        max_price_per_hour=0,
+        paid_minutes=minutes,
+        image=spec.image or DEFAULT_IMAGE,
+        startup_command=spec.startup_command,
+        env_keys=[],
+        ssh_public_key=keys[0] if keys else None,
+        ssh_fingerprint=sshkeys.fingerprint(keys[0]) if keys else None,
+        attempts=[],
+        candidates=1,
+        reservation_id=machine.reservation_id,
+        agent_token_digest=_digest(token),
+        charge_ids=[],
+        created_at=now,
+        expires_at=ends_at,
+        hard_deadline=ends_at + timedelta(seconds=settings.session_grace_seconds),
+        destroy_attempts=0,
+    )
+    session.add(gs)
+    await session.flush()
+    gs.env_sealed = seal_env({}, token, box_key, gs.id)
+    record(
+        session,
+        now,
+        "state",
+        actor="system",
+        session_id=gs.id,
+        provider=gs.provider,
+        state=gs.state,
+        reservation_id=machine.reservation_id,
+    )
+    await outbox.enqueue(session, LAUNCH_JOB, now, {"session_id": gs.id})
+    return gs
+
+
+async def retime_for_reservation(
+    session: AsyncSession, settings: Settings, session_id: int, ends_at: datetime, now: datetime
+) -> None:
+    """A reservation was extended: its session runs until the new end."""
+    gs = await repo.get(session, session_id, lock=True)
+    if gs is None or not is_live(gs.state):
+        return
+    gs.expires_at = ends_at
+    gs.hard_deadline = ends_at + timedelta(seconds=settings.session_grace_seconds)
+    start = gs.running_at or gs.created_at
+    gs.paid_minutes = max(1, billing.billable_minutes(start, ends_at))
+    record(
+        session,
+        now,
+        "extended",
+        session_id=gs.id,
+        provider=gs.provider,
+        ends_at=ends_at.isoformat(),
+    )
 
 
 async def _hold(
@@ -319,6 +420,10 @@ async def extend(
         gs = await repo.get(session, gs.id, lock=True) or gs
         if not is_live(gs.state):
             raise Conflict(f"session {gs.id} is {gs.state}; only a live session can be extended")
+        if gs.reservation_id is not None:
+            raise Conflict(
+                f"session {gs.id} runs reservation {gs.reservation_id}: extend the reservation"
+            )
         added = billing.minutes_for(hours)
         start = gs.running_at or now
         new_expiry = start + timedelta(minutes=gs.paid_minutes + added)

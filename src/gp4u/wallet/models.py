@@ -20,7 +20,7 @@ class Payment(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     owner: Mapped[str] = mapped_column(String(64))
-    direction: Mapped[str] = mapped_column(String(16))  # deposit | withdrawal
+    direction: Mapped[str] = mapped_column(String(16))  # deposit | withdrawal | payout
     rail: Mapped[str] = mapped_column(String(32))
     amount: Mapped[int] = mapped_column(BigInteger)  # micro-USD
     status: Mapped[str] = mapped_column(String(16))  # pending | settled | failed

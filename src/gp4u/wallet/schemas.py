@@ -13,7 +13,9 @@ from pydantic import BaseModel, Field
 from gp4u.web.schemas import RequestModel
 
 Amount = Field(gt=0, le=100_000, max_digits=9, decimal_places=2, description="USD, e.g. 25.00")
-EntryKind = Literal["deposit", "withdraw", "hold", "capture", "void", "expire", "payout", "refund"]
+EntryKind = Literal[
+    "deposit", "withdraw", "hold", "capture", "void", "expire", "payout", "refund", "earnings"
+]
 
 
 class DepositIn(RequestModel):
@@ -86,7 +88,7 @@ class TransactionsOut(BaseModel):
 
 class PaymentOut(BaseModel):
     id: int
-    direction: Literal["deposit", "withdrawal"]
+    direction: Literal["deposit", "withdrawal", "payout"]
     rail: str
     amount: float
     status: Literal["pending", "settled", "failed"]

@@ -176,6 +176,27 @@ async def withdraw(
     )
 
 
+async def pay_out_earnings(
+    session: AsyncSession,
+    rails: Mapping[str, PaymentRail],
+    host: str,
+    amount: int,
+    rail_name: str,
+    destination: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """A host payout: `amount` of their earnings moves to their wallet and leaves it at once
+    as a withdrawal through the rail (InsufficientFunds beyond the earnings). A failed rail
+    leaves the money in the host's wallet, from where they can withdraw it again."""
+    rail = _rail(rails, rail_name)
+    await ledger.collect_earnings(session, host, amount, now)
+    hold = await ledger.authorise(session, host, amount, now, WITHDRAWAL_HOLD)
+    result = await rail.pay_out(amount, destination, now)
+    return await _record(
+        session, host, "payout", rail_name, amount, result, now, hold_id=hold["hold_id"]
+    )
+
+
 async def _record(
     session: AsyncSession,
     owner: str,
@@ -214,9 +235,10 @@ async def request_payment(
     idempotency_key: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """A deposit (`party` the funding source) or a withdrawal (`party` the destination) in a
-    money transaction of its own, once per idempotency key (a replay returns the first answer)."""
-    move = deposit if direction == "deposit" else withdraw
+    """A deposit (`party` the funding source), a withdrawal or a host payout (`party` the
+    destination) in a money transaction of its own, once per idempotency key (a replay
+    returns the first answer)."""
+    move = {"deposit": deposit, "withdrawal": withdraw, "payout": pay_out_earnings}[direction]
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         return await move(session, rails, owner, amount, rail_name, party, now)
@@ -236,7 +258,7 @@ async def _apply(
         payment.entry_id = (await ledger.deposit(session, payment.owner, payment.amount, now))[
             "entry_id"
         ]
-    elif payment.direction == "withdrawal":
+    elif payment.direction in ("withdrawal", "payout"):
         assert payment.hold_id is not None
         if settled:
             await ledger.payout(session, payment.owner, payment.hold_id, now)
@@ -358,16 +380,63 @@ async def capture_spend(
     *,
     host: str | None,
     fee_basis_points: int,
+    fee: int | None = None,
 ) -> dict[str, Any]:
     """Pay `amount` of a charge (to a host, less the platform fee, or to GP4U); the rest of
-    its hold returns to the wallet. Callers pass `settings.platform_fee_bps` as the fee."""
+    its hold returns to the wallet. Callers pass `settings.platform_fee_bps` as the fee, or
+    the fee itself when they keep a running total across captures."""
     charge = await _charge(session, owner, charge_id)
     await ledger.capture(
-        session, owner, charge.hold_id, amount, now, host=host, fee_basis_points=fee_basis_points
+        session,
+        owner,
+        charge.hold_id,
+        amount,
+        now,
+        host=host,
+        fee_basis_points=fee_basis_points,
+        fee=fee,
     )
     charge.captured, charge.status, charge.resolved_at = amount, "captured", now
     await _check_thresholds(session, owner, charge.key_prefix, now)
     return charge_view(charge)
+
+
+async def roll_spend(
+    session: AsyncSession,
+    owner: str,
+    charge_id: int,
+    amount: int,
+    now: datetime,
+    *,
+    host: str,
+    fee: int,
+    ttl: timedelta,
+) -> dict[str, Any]:
+    """Pay `amount` of a charge now and keep the rest held, as a new charge for the same
+    thing (the money never leaves escrow's reach: both moves share the caller's transaction,
+    and no budget check applies to money already committed)."""
+    charge = await _charge(session, owner, charge_id)
+    rest = charge.held - amount
+    await capture_spend(
+        session, owner, charge_id, amount, now, host=host, fee_basis_points=0, fee=fee
+    )
+    if rest <= 0:
+        return {"captured": charge_view(charge), "rest": None}
+    hold = await ledger.authorise(session, owner, rest, now, ttl)
+    follow = Charge(
+        owner=owner,
+        key_prefix=charge.key_prefix,
+        hold_id=hold["hold_id"],
+        category=charge.category,
+        description=charge.description,
+        held=rest,
+        captured=0,
+        status="open",
+        created_at=now,
+    )
+    session.add(follow)
+    await session.flush()
+    return {"captured": charge_view(charge), "rest": charge_view(follow)}
 
 
 async def release_spend(

@@ -33,6 +33,8 @@ from gp4u.providers.interface import (
 )
 
 OFFER_REF = "local-machine"
+# Host machines on this server's own host: a reservation's session asks for `host-<machine id>`.
+HOST_REF_PREFIX = "host-"
 _PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
 
 
@@ -76,7 +78,7 @@ class LocalAdapter(ProviderAdapter):
         return CredentialCheck(True, "local processes need no credentials")
 
     async def launch(self, request: LaunchRequest) -> Instance:
-        if request.offer_ref != OFFER_REF:
+        if request.offer_ref != OFFER_REF and not request.offer_ref.startswith(HOST_REF_PREFIX):
             raise ProviderRejected(self.name, f"unknown offer {request.offer_ref!r}", 404)
         for record in self._records():
             if record.get("client_token") == request.client_token and self._alive(record):

@@ -1,0 +1,1 @@
+"""Host machines: GPU owners list their machines, set prices and hours, and earn from rentals."""

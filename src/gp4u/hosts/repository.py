@@ -1,0 +1,179 @@
+"""Every query of the hosts domain. Bookings are read from the reservations table through a
+column list of their own (`_bookings`): the reservations domain sits above this one and owns
+the table, while machines' calendars, block checks and dashboards only read it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, String, column, func, select, table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gp4u.db.base import UtcDateTime
+from gp4u.hosts.models import HostMachine, MachineBlock, MachineUptime
+from gp4u.offers.models import Offer
+
+# The reservation states that hold a machine's time (reservations.states.BLOCKING; a test
+# keeps the two equal).
+BLOCKING_STATES = ("pending", "active")
+_bookings = table(
+    "reservations",
+    column("id", BigInteger),
+    column("machine_id", BigInteger),
+    column("owner", String),
+    column("host", String),
+    column("state", String),
+    column("start_at", UtcDateTime),
+    column("end_at", UtcDateTime),
+    column("price_per_hour", BigInteger),
+    column("captured", BigInteger),
+    column("fee", BigInteger),
+)
+
+
+@dataclass(frozen=True)
+class Booking:
+    id: int
+    machine_id: int
+    owner: str
+    state: str
+    start_at: datetime
+    end_at: datetime
+    price_per_hour: int
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _lock(query: Any, session: AsyncSession, lock: str | None) -> Any:
+    """FOR SHARE (bookings, which may run side by side) or FOR UPDATE (changes to the machine's
+    terms and calendar). SQLite serialises writers anyway."""
+    if lock is None or _dialect(session) == "sqlite":
+        return query
+    return query.with_for_update(read=lock == "share")
+
+
+async def get(
+    session: AsyncSession, machine_id: int, *, lock: str | None = None
+) -> HostMachine | None:
+    query = _lock(select(HostMachine).where(HostMachine.id == machine_id), session, lock)
+    return (await session.scalars(query)).one_or_none()
+
+
+async def owned(
+    session: AsyncSession, owner: str, statuses: Sequence[str] | None
+) -> list[HostMachine]:
+    query = select(HostMachine).where(HostMachine.owner == owner).order_by(HostMachine.id)
+    if statuses:
+        query = query.where(HostMachine.status.in_(statuses))
+    return list((await session.scalars(query)).all())
+
+
+async def by_token(session: AsyncSession, digest: str) -> HostMachine | None:
+    query = select(HostMachine).where(HostMachine.agent_token_digest == digest)
+    return (await session.scalars(_lock(query, session, "update"))).one_or_none()
+
+
+async def by_secret(session: AsyncSession, digest: str) -> HostMachine | None:
+    query = select(HostMachine).where(HostMachine.agent_secret_digest == digest)
+    return (await session.scalars(_lock(query, session, "update"))).one_or_none()
+
+
+async def publishable(session: AsyncSession) -> list[HostMachine]:
+    """Every machine the market should know about (retired ones drop out)."""
+    query = select(HostMachine).where(HostMachine.status != "retired").order_by(HostMachine.id)
+    return list((await session.scalars(query)).all())
+
+
+async def blocks(
+    session: AsyncSession, machine_id: int, start: datetime, end: datetime
+) -> list[MachineBlock]:
+    query = (
+        select(MachineBlock)
+        .where(
+            MachineBlock.machine_id == machine_id,
+            MachineBlock.start_at < end,
+            MachineBlock.end_at > start,
+        )
+        .order_by(MachineBlock.start_at)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def block(session: AsyncSession, block_id: int) -> MachineBlock | None:
+    return await session.get(MachineBlock, block_id)
+
+
+async def bookings(
+    session: AsyncSession,
+    machine_ids: Sequence[int],
+    start: datetime,
+    end: datetime,
+    states: Sequence[str] = BLOCKING_STATES,
+) -> list[Booking]:
+    """Bookings of these machines overlapping [start, end), oldest start first."""
+    b = _bookings.c
+    query = (
+        select(b.id, b.machine_id, b.owner, b.state, b.start_at, b.end_at, b.price_per_hour)
+        .where(
+            b.machine_id.in_(machine_ids),
+            b.state.in_(states),
+            b.start_at < end,
+            b.end_at > start,
+        )
+        .order_by(b.start_at, b.id)
+    )
+    return [Booking(*row) for row in (await session.execute(query)).all()]
+
+
+async def upcoming_bookings(
+    session: AsyncSession, host: str, now: datetime, limit: int
+) -> list[Booking]:
+    b = _bookings.c
+    query = (
+        select(b.id, b.machine_id, b.owner, b.state, b.start_at, b.end_at, b.price_per_hour)
+        .where(b.host == host, b.state.in_(BLOCKING_STATES), b.end_at > now)
+        .order_by(b.start_at, b.id)
+        .limit(limit)
+    )
+    return [Booking(*row) for row in (await session.execute(query)).all()]
+
+
+async def add_uptime(session: AsyncSession, machine_id: int, day: date, seconds: float) -> None:
+    values = {"machine_id": machine_id, "day": day, "online_seconds": seconds}
+    maker = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
+    statement = maker(MachineUptime).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["machine_id", "day"],
+        set_={"online_seconds": MachineUptime.online_seconds + statement.excluded.online_seconds},
+    )
+    await session.execute(statement)
+
+
+async def online_seconds(session: AsyncSession, machine_id: int, since: date) -> float:
+    query = select(func.coalesce(func.sum(MachineUptime.online_seconds), 0.0)).where(
+        MachineUptime.machine_id == machine_id, MachineUptime.day >= since
+    )
+    return float((await session.execute(query)).scalar_one())
+
+
+async def offer_id_of(session: AsyncSession, machine_id: int) -> int | None:
+    """The market offer of a machine (published by `service.publish`)."""
+    query = select(Offer.id).where(
+        Offer.source == "host", Offer.provider == "gp4u", Offer.offer_ref == str(machine_id)
+    )
+    return (await session.scalars(query)).first()
+
+
+async def earned(session: AsyncSession, host: str) -> tuple[int, int]:
+    """(gross paid by renters, platform fee) over every reservation of the host's machines."""
+    b = _bookings.c
+    query = select(func.coalesce(func.sum(b.captured), 0), func.coalesce(func.sum(b.fee), 0))
+    gross, fee = (await session.execute(query.where(b.host == host))).one()
+    return int(gross), int(fee)

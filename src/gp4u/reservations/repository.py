@@ -1,0 +1,67 @@
+"""Every query of the reservations domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gp4u.reservations.models import Reservation
+from gp4u.reservations.states import BLOCKING, State
+
+
+async def get(
+    session: AsyncSession, reservation_id: int, *, lock: bool = False
+) -> Reservation | None:
+    query = select(Reservation).where(Reservation.id == reservation_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+async def owned(
+    session: AsyncSession,
+    owner: str,
+    states: Sequence[str] | None,
+    since: datetime | None,
+    until: datetime | None,
+    before: int | None,
+    limit: int,
+) -> list[Reservation]:
+    """The owner's reservations, newest first; `since`/`until` select those overlapping it."""
+    query = select(Reservation).where(Reservation.owner == owner)
+    if states:
+        query = query.where(Reservation.state.in_(states))
+    if since is not None:
+        query = query.where(Reservation.end_at > since)
+    if until is not None:
+        query = query.where(Reservation.start_at < until)
+    if before is not None:
+        query = query.where(Reservation.id < before)
+    query = query.order_by(Reservation.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def due(session: AsyncSession, now: datetime) -> list[int]:
+    """Reservations the manager must look at: pending ones whose start has come, and active
+    ones (each is checked for its end, its session and a capture that is due)."""
+    query = select(Reservation.id).where(
+        (and_(Reservation.state == State.PENDING, Reservation.start_at <= now))
+        | (Reservation.state == State.ACTIVE)
+    )
+    return list((await session.scalars(query.order_by(Reservation.start_at))).all())
+
+
+async def overlapping(
+    session: AsyncSession, machine_ids: Sequence[int], start: datetime, end: datetime
+) -> list[Reservation]:
+    """Blocking reservations of these machines that overlap [start, end) (tests and audits)."""
+    query = select(Reservation).where(
+        Reservation.machine_id.in_(machine_ids),
+        Reservation.state.in_([s.value for s in BLOCKING]),
+        Reservation.start_at < end,
+        Reservation.end_at > start,
+    )
+    return list((await session.scalars(query)).all())

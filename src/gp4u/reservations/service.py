@@ -1,0 +1,354 @@
+"""Booking time blocks on host machines: quote and hold at booking, refuse overlaps (the
+database has the last word), list, cancel and extend. The manager (`manage`) activates, pays
+and completes reservations as time passes; see `states` for the money policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gp4u.accounts.principal import Principal
+from gp4u.alerts.service import notify
+from gp4u.audit.service import record
+from gp4u.hosts import repository as hosts_repo
+from gp4u.hosts import service as hosts
+from gp4u.hosts.models import HostMachine
+from gp4u.jobs.context import JobContext
+from gp4u.kit.errors import Conflict, InvalidInput, NotFound
+from gp4u.kit.money import micros_to_usd
+from gp4u.kit.paging import keyset_page
+from gp4u.ledger import service as ledger
+from gp4u.ledger.repository import money_transaction
+from gp4u.offers.models import Offer
+from gp4u.provisioning import billing
+from gp4u.provisioning.launcher import launchable
+from gp4u.provisioning.service import retime_for_reservation
+from gp4u.reservations import lifecycle
+from gp4u.reservations import repository as repo
+from gp4u.reservations.lifecycle import HOLD_MARGIN
+from gp4u.reservations.models import Reservation
+from gp4u.reservations.states import State
+from gp4u.wallet import service as wallet
+
+
+class BookingConflict(Conflict):
+    """The time asked for is taken: another booking, a blocked period, or closed hours."""
+
+
+@dataclass(frozen=True)
+class BookSpec:
+    start: datetime
+    end: datetime
+    machine_id: int | None = None
+    offer_id: int | None = None
+    startup_command: str | None = None
+    ssh_public_key: str | None = None
+
+
+def _minute(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None:
+        raise InvalidInput("times need a time zone, e.g. 2026-11-27T10:00:00Z", field=field)
+    if value.second or value.microsecond:
+        raise InvalidInput("reservations start and end on whole minutes", field=field)
+    return value.astimezone(UTC)
+
+
+def _check_span(start: datetime, end: datetime, machine: HostMachine, ctx: JobContext) -> int:
+    """The booked minutes, once the span is sound for this machine."""
+    now = ctx.clock.now()
+    if end <= start:
+        raise InvalidInput("the end must be after the start", field="end")
+    if start < now.replace(second=0, microsecond=0):
+        raise InvalidInput(f"the start {start:%Y-%m-%d %H:%M} UTC is in the past", field="start")
+    horizon = ctx.settings.reservation_horizon_days
+    if start > now + timedelta(days=horizon):
+        raise InvalidInput(f"a reservation starts at most {horizon} days ahead", field="start")
+    minutes = int((end - start).total_seconds() // 60)
+    if minutes < machine.min_minutes:
+        raise InvalidInput(
+            f"machine {machine.id} is rented for at least {machine.min_minutes / 60:g} h",
+            field="end",
+        )
+    if minutes > ctx.settings.reservation_max_days * 24 * 60:
+        raise InvalidInput(
+            f"a reservation lasts at most {ctx.settings.reservation_max_days} days", field="end"
+        )
+    return minutes
+
+
+async def _machine_for(ctx: JobContext, session: AsyncSession, spec: BookSpec) -> int:
+    if (spec.machine_id is None) == (spec.offer_id is None):
+        raise InvalidInput("name either machine_id or offer_id", field="machine_id")
+    if spec.machine_id is not None:
+        return spec.machine_id
+    offer = await session.get(Offer, spec.offer_id)
+    if offer is None:
+        raise NotFound(f"no offer {spec.offer_id}")
+    if offer.source != hosts.SOURCE:
+        launchable(ctx.providers, offer.source, offer.provider)  # says why it cannot launch
+        raise Conflict(
+            f"{offer.provider} takes no advance bookings through its API; launch offer "
+            f"{offer.id} now instead (POST /api/v1/sessions)"
+        )
+    return hosts.offer_machine(offer.source, offer.provider, offer.offer_ref)
+
+
+async def book(
+    ctx: JobContext, principal: Principal, spec: BookSpec, idempotency_key: str | None
+) -> dict[str, Any]:
+    """Hold the quote (price × booked minutes) and record the reservation, in one money
+    transaction; refused with a clear reason when the time is not free or not payable."""
+    start, end = _minute(spec.start, "start"), _minute(spec.end, "end")
+    now = ctx.clock.now()
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        machine_id = await _machine_for(ctx, session, spec)
+        # Bookings of one machine take turns: the calendar check decides, and the database's
+        # constraint stays a backstop that never has to wait on another booking.
+        machine = await hosts_repo.get(session, machine_id, lock="update")
+        if machine is None or machine.status == "retired":
+            raise NotFound(f"no machine {machine_id}")
+        if machine.owner == principal.owner:
+            raise Conflict("you cannot book your own machine; block the time instead")
+        minutes = _check_span(start, end, machine, ctx)
+        reason = hosts.not_bookable_reason(machine, now, ctx.settings)
+        if reason is not None:
+            raise Conflict(reason)
+        clash = await hosts.unavailable(session, machine, start, end)
+        if clash is not None:
+            raise BookingConflict(f"machine {machine.id} is not free then: {clash.message}")
+        amount = billing.cost_of(machine.price_per_hour, minutes)
+        reservation = Reservation(
+            owner=principal.owner,
+            key_prefix=principal.key_prefix,
+            machine_id=machine.id,
+            host=machine.owner,
+            state=State.PENDING.value,
+            start_at=start,
+            end_at=end,
+            price_per_hour=machine.price_per_hour,
+            charge_ids=[],
+            held=0,
+            captured=0,
+            fee=0,
+            startup_command=spec.startup_command,
+            ssh_public_key=spec.ssh_public_key,
+            created_at=now,
+            extensions=0,
+        )
+        await _insert(session, reservation, machine.id)
+        record(
+            session,
+            now,
+            "reservation_booked",
+            actor=principal.user_id,
+            reservation_id=reservation.id,
+            machine_id=machine.id,
+            held_micros=amount,
+        )
+        await notify(
+            session,
+            machine.owner,
+            kind="machine_booked",
+            message=f"Machine {machine.name} ({machine.gpu_count}× {machine.gpu}) was booked "
+            f"for {_span(start, end)}.",
+            payload={"machine_id": machine.id, "reservation_id": reservation.id},
+            now=now,
+        )
+        # Last: the renter's wallet row stays locked until commit.
+        await _hold(session, reservation, amount, f"{minutes} min", end, now)
+        return reservation_view(reservation, now)
+
+    payload = {
+        "machine_id": spec.machine_id,
+        "offer_id": spec.offer_id,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+    }
+    return await ledger.idempotent(
+        ctx.sessions, principal.owner, idempotency_key, "reservation", payload, work, now
+    )
+
+
+async def _insert(session: AsyncSession, reservation: Reservation, machine_id: int) -> None:
+    """Write the row (new or changed) in a savepoint; the database refuses an overlap that
+    raced past the calendar check."""
+    try:
+        async with session.begin_nested():
+            session.add(reservation)
+            await session.flush()
+    except IntegrityError:
+        raise BookingConflict(
+            f"machine {machine_id} was booked for an overlapping time a moment ago"
+        ) from None
+
+
+async def _hold(
+    session: AsyncSession,
+    reservation: Reservation,
+    amount: int,
+    what: str,
+    until: datetime,
+    now: datetime,
+) -> None:
+    """Hold `amount` more for the reservation, within its renter's budgets and balance."""
+    charge = await wallet.authorise_spend(
+        session,
+        reservation.owner,
+        reservation.key_prefix,
+        amount,
+        "reservation",
+        f"reservation {reservation.id}: {what}",
+        until - now + HOLD_MARGIN,
+        now,
+    )
+    reservation.charge_ids = [*reservation.charge_ids, int(charge["id"])]
+    reservation.held += amount
+
+
+def _span(start: datetime, end: datetime) -> str:
+    return f"{start:%Y-%m-%d %H:%M}-{end:%Y-%m-%d %H:%M} UTC"
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+async def owned(
+    session: AsyncSession, principal: Principal, reservation_id: int, *, lock: bool = False
+) -> Reservation:
+    reservation = await repo.get(session, reservation_id, lock=lock)
+    if reservation is None or reservation.owner != principal.owner:
+        raise NotFound(f"no reservation {reservation_id}")
+    return reservation
+
+
+async def get(
+    session: AsyncSession, principal: Principal, reservation_id: int, now: datetime
+) -> dict[str, Any]:
+    return reservation_view(await owned(session, principal, reservation_id), now)
+
+
+async def list_mine(
+    session: AsyncSession,
+    principal: Principal,
+    states: list[str] | None,
+    since: datetime | None,
+    until: datetime | None,
+    before: int | None,
+    limit: int,
+    now: datetime,
+) -> dict[str, Any]:
+    rows = await repo.owned(session, principal.owner, states, since, until, before, limit + 1)
+    page, next_before = keyset_page(rows, limit, lambda row: row.id)
+    return {"items": [reservation_view(r, now) for r in page], "next_before": next_before}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def reservation_view(reservation: Reservation, now: datetime) -> dict[str, Any]:
+    """JSON-ready (idempotent replays store it verbatim)."""
+    minutes = int((reservation.end_at - reservation.start_at).total_seconds() // 60)
+    return {
+        "id": reservation.id,
+        "machine_id": reservation.machine_id,
+        "state": reservation.state,
+        "start": reservation.start_at.isoformat(),
+        "end": reservation.end_at.isoformat(),
+        "hours": round(minutes / 60, 4),
+        "price_per_hour": micros_to_usd(reservation.price_per_hour),
+        "quote": micros_to_usd(billing.cost_of(reservation.price_per_hour, minutes)),
+        "held": micros_to_usd(reservation.held - reservation.captured)
+        if reservation.state in (State.PENDING, State.ACTIVE)
+        else 0.0,
+        "paid": micros_to_usd(reservation.captured),
+        "session_id": reservation.session_id,
+        "end_reason": reservation.end_reason,
+        "end_detail": reservation.end_detail,
+        "extensions": reservation.extensions,
+        "created_at": reservation.created_at.isoformat(),
+        "activated_at": _iso(reservation.activated_at),
+        "ended_at": _iso(reservation.ended_at),
+        "starts_in_seconds": max(0, int((reservation.start_at - now).total_seconds())),
+    }
+
+
+# --- changing ------------------------------------------------------------------------------------
+
+
+async def cancel(ctx: JobContext, principal: Principal, reservation_id: int) -> dict[str, Any]:
+    """Before the start: everything back. After it: pay for the minutes started so far, the
+    rest back, and the session ends (see `states` for the policy)."""
+    now = ctx.clock.now()
+    async with money_transaction(ctx.sessions) as session:
+        reservation = await owned(session, principal, reservation_id, lock=True)
+        if reservation.state not in (State.PENDING, State.ACTIVE):
+            raise Conflict(f"reservation {reservation.id} is already {reservation.state}")
+        started = reservation.state == State.ACTIVE
+        await lifecycle.close(
+            session,
+            ctx,
+            reservation,
+            State.CANCELLED,
+            "cancelled",
+            paid_until=now if started else None,
+            detail="cancelled by you" + ("" if started else " before its start"),
+            actor=principal.user_id,
+        )
+        return reservation_view(reservation, now)
+
+
+async def extend(
+    ctx: JobContext, principal: Principal, reservation_id: int, new_end: datetime
+) -> dict[str, Any]:
+    """Move the end later when the following time is free, holding the difference (at the
+    booked price)."""
+    end = _minute(new_end, "end")
+    now = ctx.clock.now()
+    async with money_transaction(ctx.sessions) as session:
+        reservation = await owned(session, principal, reservation_id, lock=True)
+        if reservation.state not in (State.PENDING, State.ACTIVE):
+            raise Conflict(f"reservation {reservation.id} is {reservation.state}")
+        if end <= reservation.end_at:
+            raise InvalidInput(
+                f"the new end must be after the current end, {reservation.end_at:%Y-%m-%d %H:%M}"
+                " UTC",
+                field="end",
+            )
+        machine = await hosts_repo.get(session, reservation.machine_id, lock="update")
+        assert machine is not None
+        old = int((reservation.end_at - reservation.start_at).total_seconds() // 60)
+        total = int((end - reservation.start_at).total_seconds() // 60)
+        if total > ctx.settings.reservation_max_days * 24 * 60:
+            raise InvalidInput(
+                f"a reservation lasts at most {ctx.settings.reservation_max_days} days",
+                field="end",
+            )
+        if machine.status != "listed":
+            raise Conflict(f"machine {machine.id} is {machine.status} by its owner")
+        clash = await hosts.unavailable(session, machine, reservation.end_at, end)
+        if clash is not None:
+            raise BookingConflict(f"machine {machine.id} is not free then: {clash.message}")
+        price = reservation.price_per_hour
+        extra = billing.cost_of(price, total) - billing.cost_of(price, old)
+        await _hold(session, reservation, extra, f"extension to {end:%Y-%m-%d %H:%M}", end, now)
+        reservation.end_at = end
+        reservation.extensions += 1
+        await _insert(session, reservation, machine.id)
+        if reservation.session_id is not None:
+            await retime_for_reservation(session, ctx.settings, reservation.session_id, end, now)
+        record(
+            session,
+            now,
+            "reservation_extended",
+            actor=principal.user_id,
+            reservation_id=reservation.id,
+            end=end.isoformat(),
+            held_micros=extra,
+        )
+        return reservation_view(reservation, now)
