@@ -123,4 +123,27 @@ async def test_offline_machines_and_catalog_offers_cannot_be_booked(
     response = await book(accounts_client, alice, listed.json()["id"], DAY0 + 10 * H, DAY0 + 11 * H)
     assert response.status_code == 409 and "offline" in response.json()["detail"]
     own = await book(accounts_client, host, listed.json()["id"], DAY0 + 10 * H, DAY0 + 11 * H)
-    assert own.status_code in (402, 403, 409)
+    assert own.status_code == 409 and "your own machine" in own.json()["detail"]
+
+
+async def test_blocks_belong_to_their_machines_owner(accounts_client: httpx.AsyncClient) -> None:
+    host = await sign_up(accounts_client, "host@example.com", ("host",))
+    other = await sign_up(accounts_client, "other@example.com", ("host",))
+    machine_id, _ = await online_machine(accounts_client, host)
+    span = {"start": (DAY0 + 10 * H).isoformat(), "end": (DAY0 + 12 * H).isoformat()}
+    block = await accounts_client.post(
+        f"/api/v1/machines/{machine_id}/blocks", json=span, headers=host
+    )
+    assert block.status_code == 201, block.text
+    url = f"/api/v1/machines/{machine_id}/blocks/{block.json()['id']}"
+    assert (await accounts_client.delete(url, headers=other)).status_code == 404
+    alice = await renter(accounts_client, "alice@example.com")
+    refused = await book(accounts_client, alice, machine_id, DAY0 + 11 * H, DAY0 + 13 * H)
+    assert refused.status_code == 409 and "blocked period" in refused.json()["detail"]
+    assert (await accounts_client.delete(url, headers=host)).status_code == 204
+    booked = await book(accounts_client, alice, machine_id, DAY0 + 11 * H, DAY0 + 13 * H)
+    assert booked.status_code == 201, booked.text
+    clash = await accounts_client.post(
+        f"/api/v1/machines/{machine_id}/blocks", json=span, headers=host
+    )
+    assert clash.status_code == 409 and "booked time cannot be blocked" in clash.json()["detail"]

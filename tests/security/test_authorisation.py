@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -30,8 +31,9 @@ PUBLIC = re.compile(
     r"|/api/v1/(offers|offers/summary|offers/compare|offers/\{offer_id\}|gpus|gpus/\{name\}"
     r"|arbitrage/\w+|recommendations|prices/\w+|providers|providers/\{name\}/(health|offers)"
     r"|auth/(signup|token|login|refresh)"
-    # The node agent authenticates with its session's one-time token, then its agent secret.
-    r"|agent/(register|heartbeat|done)))$"
+    r"|machines/\{machine_id\}/(availability|calendar)"
+    # Node agents authenticate with a one-time token, then their agent secret.
+    r"|agent/(register|heartbeat|done)|hosts/agent/(register|heartbeat)))$"
 )
 # Routes with an id that are not per-user objects, and why.
 NOT_OWNED = {
@@ -40,6 +42,8 @@ NOT_OWNED = {
     ("POST", "/api/v1/providers/{name}/cache/invalidate"): "admin operation (403 for others)",
     ("PATCH", "/api/v1/admin/users/{user_id}"): "admin operation (403 for others)",
     ("PUT", "/api/v1/me/provider-keys/{provider}"): "names a slot in the caller's own account",
+    ("DELETE", "/api/v1/machines/{machine_id}/blocks/{block_id}"): "two ids: checked through "
+    "its machine (tests/reservations/test_booking_api.py)",
 }
 
 
@@ -118,6 +122,45 @@ async def _session(
     return str(session), f"/api/v1/sessions/{session}"
 
 
+async def _machine(
+    client: httpx.AsyncClient, headers: dict[str, str], _: Any
+) -> tuple[str, str | None]:
+    body = {"name": "rig", "gpu_name": "RTX 4090", "gpu_count": 1, "price_per_hour": "2"}
+    created = await client.post("/api/v1/machines", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    machine = created.json()["id"]
+    return str(machine), f"/api/v1/machines/{machine}"
+
+
+async def _reservation(
+    client: httpx.AsyncClient, headers: dict[str, str], ctx: Any
+) -> tuple[str, str | None]:
+    """A reservation by A on a third user's online machine, tomorrow."""
+    host = await sign_up(client, "host@example.com", ("host",))
+    machine_id = (await _machine(client, host, ctx))[0]
+    token = (await client.post(f"/api/v1/machines/{machine_id}/agent-token", headers=host)).json()[
+        "agent_token"
+    ]
+    gpus = {"gpus": [{"name": "NVIDIA GeForce RTX 4090", "memory_gb": 23.99}]}
+    registered = await client.post(
+        "/api/v1/hosts/agent/register", json={"token": token, "facts": gpus}
+    )
+    assert registered.status_code == 200, registered.text
+    await client.post(
+        "/api/v1/wallet/deposits", json={"amount": "50", "source": "tok_ok"}, headers=headers
+    )
+    start = ctx["now"].replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    body = {
+        "machine_id": int(machine_id),
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=1)).isoformat(),
+    }
+    created = await client.post("/api/v1/reservations", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    reservation = created.json()["id"]
+    return str(reservation), f"/api/v1/reservations/{reservation}"
+
+
 OWNED: dict[tuple[str, str], Owned] = {
     ("GET", "/api/v1/alerts/{watch_id}"): Owned(_watch),
     ("DELETE", "/api/v1/alerts/{watch_id}"): Owned(_watch),
@@ -129,6 +172,17 @@ OWNED: dict[tuple[str, str], Owned] = {
     ("GET", "/api/v1/sessions/{session_id}"): Owned(_session),
     ("POST", "/api/v1/sessions/{session_id}/extend"): Owned(_session, {"hours": 1}),
     ("POST", "/api/v1/sessions/{session_id}/stop"): Owned(_session),
+    ("GET", "/api/v1/machines/{machine_id}"): Owned(_machine),
+    ("PATCH", "/api/v1/machines/{machine_id}"): Owned(_machine, {"min_hours": 2}),
+    ("POST", "/api/v1/machines/{machine_id}/agent-token"): Owned(_machine),
+    ("POST", "/api/v1/machines/{machine_id}/blocks"): Owned(
+        _machine, {"start": "2027-01-01T00:00:00Z", "end": "2027-01-02T00:00:00Z"}
+    ),
+    ("GET", "/api/v1/reservations/{reservation_id}"): Owned(_reservation),
+    ("POST", "/api/v1/reservations/{reservation_id}/extend"): Owned(
+        _reservation, {"end": "2026-11-02T16:00:00Z"}
+    ),
+    ("POST", "/api/v1/reservations/{reservation_id}/cancel"): Owned(_reservation),
 }
 
 
@@ -183,8 +237,8 @@ async def test_another_users_object_is_404_and_untouched(
     route: tuple[str, str],
 ) -> None:
     method, template = route
-    alice = await sign_up(accounts_client, "alice@example.com")
-    bob = await sign_up(accounts_client, "bob@example.com")
+    alice = await sign_up(accounts_client, "alice@example.com", ("renter", "host"))
+    bob = await sign_up(accounts_client, "bob@example.com", ("renter", "host"))
     admin = await make_admin(sessions, accounts_client, "admin@example.com")
     owned = OWNED[route]
     object_id, still_there = await owned.make(
@@ -229,6 +283,7 @@ SHOWN_ONCE = {
     "ApiKeyCreated.key",
     "SessionCreatedOut.ssh_private_key",
     "AgentRegisteredOut.agent_secret",
+    "HostAgentRegisteredOut.agent_secret",
 }
 
 

@@ -1,4 +1,4 @@
-"""`python -m gp4u.agent run|done|status`: the agent without the full `gp4u` CLI."""
+"""`python -m gp4u.agent run|done|status|host`: the agent without the full `gp4u` CLI."""
 
 from gp4u.agent.cli import agent
 

@@ -24,7 +24,17 @@ from gp4u.cli.remote import RemoteError
 from gp4u.cli.wallet_backend import open_wallet
 
 # The wallet API's entry kinds (gp4u.wallet.schemas.EntryKind; a test keeps the two equal).
-ENTRY_KINDS = ("deposit", "withdraw", "hold", "capture", "void", "expire", "payout", "refund")
+ENTRY_KINDS = (
+    "deposit",
+    "withdraw",
+    "hold",
+    "capture",
+    "void",
+    "expire",
+    "payout",
+    "refund",
+    "earnings",
+)
 MAX_HISTORY = 200
 RETRY_PAUSE_SECONDS = 1.0
 IDEMPOTENCY_HELP = (

@@ -1,0 +1,199 @@
+"""A reservation's life with time moved by the test clock, on both databases: activation opens a
+session on the booked machine through the `local` provider (a real process), the host is paid
+for elapsed time as it runs and exactly price × time − fee at the end; cancellation after the
+start, extension while running and a machine that dies all charge and refund exactly."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from gp4u.accounts.keyring import keyring
+from gp4u.app import create_app
+from gp4u.db.engine import unit_of_work
+from gp4u.hosts import service as hosts
+from gp4u.jobs.context import JobContext
+from gp4u.kit.clock import FrozenClock
+from gp4u.ledger import service as ledger
+from gp4u.provisioning import lifecycle as session_lifecycle
+from gp4u.provisioning import repository as sessions_repo
+from gp4u.provisioning.launcher import _open_env
+from gp4u.reservations import lifecycle
+from gp4u.settings import Settings
+from gp4u.worker.inprocess import run_due_jobs
+from tests.conftest import T0
+from tests.reservations.support import beat, check_in, wallet
+from tests.reservations.test_no_double_booking import fund, host_principal, machines_online
+
+H = timedelta(hours=1)
+START = T0 + 2 * H  # 14:00 on 2026-11-01
+HOST = host_principal().owner
+
+
+@pytest.fixture
+def local_app(settings: Settings, engine: AsyncEngine, clock: FrozenClock) -> FastAPI:
+    return create_app(
+        settings.model_copy(update={"providers": "local"}), clock=clock, background_jobs=False
+    )
+
+
+@pytest.fixture
+async def api(local_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with LifespanManager(local_app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gp4u.test") as client:
+            yield client
+
+
+class Rig:
+    """The broker, the host agent's heartbeats and the session agent, driven by the clock."""
+
+    def __init__(self, app: FastAPI, api: httpx.AsyncClient, clock: FrozenClock) -> None:
+        self.ctx: JobContext = app.state.jobs
+        self.api, self.clock = api, clock
+        self.host_secret = ""
+        self.session_secret: str | None = None
+
+    async def at(self, when: timedelta) -> None:
+        """Move to START + when; both agents beat; the reservation manager and jobs run."""
+        self.clock.advance(START + when - self.clock.now())
+        await beat(self.api, self.host_secret)
+        if self.session_secret:
+            await self.api.post(
+                "/api/v1/agent/heartbeat",
+                json={"facts": None},
+                headers={"Authorization": f"Bearer {self.session_secret}"},
+            )
+        await lifecycle.manage(self.ctx, keyring(self.ctx.settings).box_key)
+        await run_due_jobs(self.ctx, 5)
+
+    async def agent_checks_in(self, session_id: int) -> None:
+        async with self.ctx.sessions() as session:
+            gs = await sessions_repo.get(session, session_id)
+            assert gs is not None and gs.instance_id, "the local machine was launched"
+            _, token = _open_env(gs, keyring(self.ctx.settings).box_key)
+        response = await self.api.post("/api/v1/agent/register", json={"token": token})
+        assert response.status_code == 200, response.text
+        self.session_secret = response.json()["agent_secret"]
+
+    async def reservation(self, rid: int) -> dict[str, Any]:
+        return dict((await self.api.get(f"/api/v1/reservations/{rid}")).json())
+
+    async def book(self, machine_id: int, hours: float) -> int:
+        body = {
+            "machine_id": machine_id,
+            "start": START.isoformat(),
+            "end": (START + hours * H).isoformat(),
+        }
+        response = await self.api.post("/api/v1/reservations", json=body)
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+    async def earned(self) -> int:
+        async with self.ctx.sessions() as session:
+            return await ledger.earnings(session, HOST)
+
+    async def started(self, machine_id: int, hours: float) -> tuple[int, int]:
+        """A reservation booked from START, activated and with its agent checked in."""
+        rid = await self.book(machine_id, hours)
+        await self.at(timedelta(0))
+        found = await self.reservation(rid)
+        assert found["state"] == "active", found
+        await self.agent_checks_in(int(found["session_id"]))
+        return rid, int(found["session_id"])
+
+
+@pytest.fixture
+async def rig(
+    local_app: FastAPI,
+    api: httpx.AsyncClient,
+    clock: FrozenClock,
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[tuple[Rig, int]]:
+    made = Rig(local_app, api, clock)
+    [machine_id] = await machines_online(sessions, api, clock, 1, min_hours=0.5)
+    async with unit_of_work(sessions) as session:
+        token = (await hosts.new_agent_token(session, host_principal(), machine_id, T0))[
+            "agent_token"
+        ]
+    made.host_secret = (await check_in(api, token))["agent_secret"]
+    await fund(api, "100")
+    yield made, machine_id
+    await made.at(timedelta(days=3))  # everything ends and every machine is destroyed
+
+
+async def test_a_completed_reservation_pays_the_host_exactly(rig: tuple[Rig, int]) -> None:
+    r, machine_id = rig
+    rid, _ = await r.started(machine_id, 3)  # $2/h for 3 h: $6, fee 10 %
+    await r.at(timedelta(minutes=61))
+    assert (await r.reservation(rid))["paid"] == 2.033334  # 61 started minutes, rounded up
+    assert await r.earned() == 2_033_334 - 203_333
+    await r.at(3 * H)
+    done = await r.reservation(rid)
+    assert done["state"] == "completed" and done["paid"] == 6.0
+    assert await r.earned() == 5_400_000  # price × time − fee, exactly
+    money = await wallet(r.api, {})
+    assert money["available"] == 94.0 and money["held"] == 0.0
+    session = (await r.api.get(f"/api/v1/sessions/{done['session_id']}")).json()
+    assert session["state"] == "terminated" and session["destroyed_at"]
+
+
+async def test_cancel_after_the_start_pays_the_minutes_started(rig: tuple[Rig, int]) -> None:
+    r, machine_id = rig
+    rid, _ = await r.started(machine_id, 4)
+    await r.at(timedelta(minutes=90, seconds=20))
+    cancelled = await r.api.post(f"/api/v1/reservations/{rid}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    assert cancelled.json()["paid"] == 3.033334  # 91 started minutes at $2/h, rounded up
+    money = await wallet(r.api, {})
+    assert money["held"] == 0.0 and money["available"] == 96.966666
+
+
+async def test_extension_while_running_charges_exactly_the_added_time(
+    rig: tuple[Rig, int],
+) -> None:
+    r, machine_id = rig
+    rid, session_id = await r.started(machine_id, 1)
+    new_end = START + 2.5 * H
+    grown = await r.api.post(
+        f"/api/v1/reservations/{rid}/extend", json={"end": new_end.isoformat()}
+    )
+    assert grown.status_code == 200, grown.text
+    session = (await r.api.get(f"/api/v1/sessions/{session_id}")).json()
+    assert session["expires_at"].startswith(new_end.isoformat()[:16])
+    await r.at(2.5 * H)
+    assert (await r.reservation(rid))["paid"] == 5.0
+    assert (await wallet(r.api, {}))["available"] == 95.0
+
+
+async def test_a_machine_that_dies_is_paid_only_until_its_last_sign_of_life(
+    rig: tuple[Rig, int],
+) -> None:
+    r, machine_id = rig
+    rid, _ = await r.started(machine_id, 4)
+    await r.at(timedelta(minutes=30))
+    r.session_secret = None  # the machine goes silent
+    await r.at(timedelta(minutes=45))
+    await session_lifecycle.tick(r.ctx)
+    await r.at(timedelta(minutes=46))
+    failed = await r.reservation(rid)
+    assert failed["state"] == "failed" and "heartbeat_lost" in failed["end_detail"]
+    assert failed["paid"] == 1.0  # 30 minutes, up to the last heartbeat
+    assert (await wallet(r.api, {}))["available"] == 99.0
+
+
+async def test_an_offline_machine_at_the_start_refunds_everything(rig: tuple[Rig, int]) -> None:
+    r, machine_id = rig
+    rid = await r.book(machine_id, 2)
+    r.clock.advance(START + 10 * timedelta(minutes=1) - r.clock.now())  # agent silent since T0
+    await lifecycle.manage(r.ctx, keyring(r.ctx.settings).box_key)
+    failed = await r.reservation(rid)
+    assert failed["state"] == "failed" and "offline" in failed["end_detail"]
+    assert (await wallet(r.api, {}))["available"] == 100.0
