@@ -5,9 +5,9 @@ agent's check-in and heartbeats (authenticated by the machine's token, then its 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Query
 
 from gp4u.accounts.deps import HostUser, OptionalUser
 from gp4u.hosts import service
@@ -29,13 +29,11 @@ from gp4u.hosts.schemas import (
     MachinesOut,
     PayoutIn,
 )
-from gp4u.kit.errors import NotAuthenticated
 from gp4u.kit.money import usd_to_micros
-from gp4u.ledger.service import Sessions
 from gp4u.wallet import service as wallet
-from gp4u.wallet.rails import PaymentRail
+from gp4u.wallet.endpoints import IdempotencyKey, MoneySessions, Rails
 from gp4u.wallet.schemas import PaymentOut
-from gp4u.web.deps import ClockDep, ObjectId, SessionDep, SettingsDep
+from gp4u.web.deps import AgentAuth, ClockDep, ObjectId, SessionDep, SettingsDep, bearer_secret
 from gp4u.web.errors import AUTH_RESPONSES, ERROR_RESPONSES, ErrorOut
 from gp4u.web.responses import FastJSON
 
@@ -206,12 +204,6 @@ async def dashboard(
     return FastJSON(await service.dashboard(session, user, settings, clock.now()))
 
 
-async def _money_sessions(request: Request, session: SessionDep) -> Sessions:
-    await session.commit()
-    sessions: Sessions = request.app.state.sessions
-    return sessions
-
-
 @host_router.post(
     "/payouts",
     status_code=201,
@@ -224,12 +216,11 @@ async def _money_sessions(request: Request, session: SessionDep) -> Sessions:
 async def payout(
     body: PayoutIn,
     user: HostUser,
-    request: Request,
     clock: ClockDep,
-    sessions: Annotated[Sessions, Depends(_money_sessions)],
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    sessions: MoneySessions,
+    rails: Rails,
+    idempotency_key: IdempotencyKey = None,
 ) -> FastJSON:
-    rails: dict[str, PaymentRail] = request.app.state.rails
     done = await wallet.request_payment(
         sessions,
         rails,
@@ -245,16 +236,6 @@ async def payout(
 
 
 # --- the host agent ------------------------------------------------------------------------------
-
-
-def _secret(authorization: str | None) -> str:
-    scheme, _, secret = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not secret:
-        raise NotAuthenticated("the agent must send its secret as a bearer token")
-    return secret
-
-
-AgentAuth = Annotated[str | None, Header(alias="Authorization", include_in_schema=False)]
 
 
 @agent_router.post(
@@ -276,6 +257,6 @@ async def agent_heartbeat(
     authorization: AgentAuth = None,
 ) -> FastJSON:
     view = await service.agent_heartbeat(
-        session, _secret(authorization), body.facts, settings, clock.now()
+        session, bearer_secret(authorization), body.facts, settings, clock.now()
     )
     return FastJSON(view)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from gp4u.accounts.deps import Reader, Trader
 from gp4u.db.base import MAX_ID
 from gp4u.jobs.context import JobContext
-from gp4u.kit.errors import NotAuthenticated, ServiceUnavailable
+from gp4u.kit.errors import ServiceUnavailable
 from gp4u.kit.money import usd_to_micros
 from gp4u.provisioning import service
 from gp4u.provisioning.schemas import (
@@ -27,7 +27,14 @@ from gp4u.provisioning.schemas import (
     SessionsOut,
     SessionState,
 )
-from gp4u.web.deps import ClockDep, ObjectId, SessionDep
+from gp4u.web.deps import (
+    AgentAuth,
+    ClockDep,
+    ObjectId,
+    SessionDep,
+    bearer_secret,
+    kick_runner,
+)
 from gp4u.web.errors import AUTH_RESPONSES, ERROR_RESPONSES, ErrorOut
 from gp4u.web.responses import FastJSON
 
@@ -51,12 +58,6 @@ async def _machinery(request: Request, session: SessionDep) -> JobContext:
 
 
 Machinery = Annotated[JobContext, Depends(_machinery)]
-
-
-def _kick(request: Request) -> None:
-    runner = getattr(request.app.state, "runner", None)
-    if runner is not None:
-        runner.kick()
 
 
 @router.post(
@@ -86,7 +87,7 @@ async def launch(body: LaunchIn, user: Trader, ctx: Machinery, request: Request)
         ),
     )
     view = await service.create(ctx, user, spec, request.app.state.keyring.box_key)
-    _kick(request)
+    kick_runner(request)
     return FastJSON(view, status_code=202)
 
 
@@ -127,21 +128,11 @@ async def extend(session_id: ObjectId, body: ExtendIn, user: Trader, ctx: Machin
 )
 async def stop(session_id: ObjectId, user: Trader, ctx: Machinery, request: Request) -> FastJSON:
     view = await service.stop(ctx, user, session_id)
-    _kick(request)
+    kick_runner(request)
     return FastJSON(view)
 
 
 # --- the node agent --------------------------------------------------------------------------
-
-
-def _agent_secret(authorization: str | None) -> str:
-    scheme, _, secret = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not secret:
-        raise NotAuthenticated("the agent must send its secret as a bearer token")
-    return secret
-
-
-AgentAuth = Annotated[str | None, Header(alias="Authorization", include_in_schema=False)]
 
 
 @agent_router.post(
@@ -155,7 +146,7 @@ async def agent_register(body: AgentRegisterIn, ctx: Machinery) -> FastJSON:
 async def agent_heartbeat(
     body: AgentBeatIn, ctx: Machinery, authorization: AgentAuth = None
 ) -> FastJSON:
-    return FastJSON(await service.agent_heartbeat(ctx, _agent_secret(authorization), body.facts))
+    return FastJSON(await service.agent_heartbeat(ctx, bearer_secret(authorization), body.facts))
 
 
 @agent_router.post("/done", response_model=AgentDoneOut, summary="The workload has finished")
@@ -163,7 +154,7 @@ async def agent_done(
     body: AgentDoneIn, ctx: Machinery, request: Request, authorization: AgentAuth = None
 ) -> FastJSON:
     result = await service.agent_done(
-        ctx, _agent_secret(authorization), body.exit_code, body.message
+        ctx, bearer_secret(authorization), body.exit_code, body.message
     )
-    _kick(request)
+    kick_runner(request)
     return FastJSON(result)

@@ -4,9 +4,9 @@ Everything is the caller's own."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from gp4u.accounts.deps import Reader, Trader
 from gp4u.db.base import MAX_ID
@@ -19,7 +19,8 @@ from gp4u.reservations.schemas import (
     ReservationsOut,
     ReservationState,
 )
-from gp4u.web.deps import ClockDep, ObjectId, SessionDep
+from gp4u.wallet.endpoints import IdempotencyKey
+from gp4u.web.deps import ClockDep, ObjectId, SessionDep, kick_runner
 from gp4u.web.errors import AUTH_RESPONSES, ERROR_RESPONSES, ErrorOut
 from gp4u.web.responses import FastJSON
 
@@ -39,12 +40,6 @@ BOOK_RESPONSES: dict[int | str, dict[str, Any]] = {
 MAX_PAGE = 200
 
 
-def _kick(request: Request) -> None:
-    runner = getattr(request.app.state, "runner", None)
-    if runner is not None:
-        runner.kick()
-
-
 @router.post(
     "",
     status_code=201,
@@ -60,7 +55,7 @@ async def book(
     body: BookIn,
     user: Trader,
     ctx: Machinery,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> FastJSON:
     spec = service.BookSpec(
         start=body.start,
@@ -106,7 +101,7 @@ async def cancel(
     reservation_id: ObjectId, user: Trader, ctx: Machinery, request: Request
 ) -> FastJSON:
     view = await service.cancel(ctx, user, reservation_id)
-    _kick(request)
+    kick_runner(request)
     return FastJSON(view)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.reservations.models import Reservation
-from gp4u.reservations.states import BLOCKING, State
+from gp4u.reservations.states import State
 
 
 async def get(
@@ -52,16 +52,3 @@ async def due(session: AsyncSession, now: datetime) -> list[int]:
         | (Reservation.state == State.ACTIVE)
     )
     return list((await session.scalars(query.order_by(Reservation.start_at))).all())
-
-
-async def overlapping(
-    session: AsyncSession, machine_ids: Sequence[int], start: datetime, end: datetime
-) -> list[Reservation]:
-    """Blocking reservations of these machines that overlap [start, end) (tests and audits)."""
-    query = select(Reservation).where(
-        Reservation.machine_id.in_(machine_ids),
-        Reservation.state.in_([s.value for s in BLOCKING]),
-        Reservation.start_at < end,
-        Reservation.end_at > start,
-    )
-    return list((await session.scalars(query)).all())

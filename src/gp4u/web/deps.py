@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.db.base import MAX_ID
 from gp4u.db.engine import unit_of_work
 from gp4u.kit.clock import Clock
+from gp4u.kit.errors import NotAuthenticated
 from gp4u.settings import Settings
 
 
@@ -43,3 +44,22 @@ MarketDep = Annotated[Any, Depends(_market)]
 
 # Ids and cursors past what the databases bind are a bad request, never a driver overflow.
 ObjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="An object id.")]
+
+
+# A node agent's secret, sent as a bearer token (read by hand: the header is not documented as
+# a login scheme, and a malformed one gets a precise error).
+AgentAuth = Annotated[str | None, Header(alias="Authorization", include_in_schema=False)]
+
+
+def bearer_secret(authorization: str | None) -> str:
+    scheme, _, secret = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not secret:
+        raise NotAuthenticated("the agent must send its secret as a bearer token")
+    return secret
+
+
+def kick_runner(request: Request) -> None:
+    """Wake the in-process job runner (if this server runs one) for work just enqueued."""
+    runner = getattr(request.app.state, "runner", None)
+    if runner is not None:
+        runner.kick()
