@@ -28,20 +28,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import random
 import tempfile
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from sqlalchemy import text
 
 from common import emit, percentiles
-from gp4u.accounts.principal import HOST, Principal, local_principal, scopes_of
+from gp4u.accounts.principal import HOST, RENTER, Principal, local_principal, scopes_of
 from gp4u.db.engine import create_engine, session_factory, unit_of_work
 from gp4u.db.migrate import upgrade
 from gp4u.hosts import service as hosts
@@ -148,6 +151,18 @@ async def machines_online(ctx: JobContext, count: int) -> list[int]:
     return ids
 
 
+def renters_funded(count: int) -> list[Principal]:
+    """The booking users: the local user alone, or `count` renters (one per client when
+    `count` equals the workers, as when 50 people book at once)."""
+    if count <= 1:
+        return [local_principal()]
+    roles = frozenset({RENTER})
+    return [
+        Principal(user_id=f"u_renter{n:04d}", roles=roles, scopes=scopes_of(roles), via="token")
+        for n in range(count)
+    ]
+
+
 def plan(rng: random.Random, machine_ids: list[int], count: int, share: float) -> list[Attempt]:
     """Fresh slots on each machine's timeline (a random gap, then 15 min to 4 h, in whole
     minutes), and with probability `share` an interval overlapping an earlier attempt on the
@@ -176,14 +191,16 @@ def plan(rng: random.Random, machine_ids: list[int], count: int, share: float) -
 
 
 async def book_all(
-    ctx: JobContext, renter: Principal, attempts: list[Attempt], workers: int
-) -> tuple[list[Outcome], float]:
+    ctx: JobContext, renters: list[Principal], attempts: list[Attempt], workers: int
+) -> tuple[list[Outcome], float, float]:
+    """Book the attempts with `workers` concurrent clients; the outcomes and the wall-clock
+    (epoch) times the first began and the last ended."""
     queue: asyncio.Queue[Attempt] = asyncio.Queue()
     for attempt in attempts:
         queue.put_nowait(attempt)
     outcomes: list[Outcome] = []
 
-    async def worker() -> None:
+    async def worker(renter: Principal) -> None:
         while True:
             try:
                 attempt = queue.get_nowait()
@@ -204,9 +221,63 @@ async def book_all(
                 status, detail = "error", f"{type(exc).__name__}: {exc}"
             outcomes.append(Outcome(attempt, status, time.perf_counter() - began, detail))
 
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(workers)))
-    return outcomes, time.perf_counter() - began
+    began = time.time()
+    await asyncio.gather(*(worker(renters[n % len(renters)]) for n in range(workers)))
+    return outcomes, began, time.time()
+
+
+async def _book_share(
+    url: str,
+    workdir: Path,
+    renters: list[Principal],
+    attempts: list[Attempt],
+    workers: int,
+    start_at: float,
+) -> tuple[list[Outcome], float, float]:
+    ctx = open_bench_context(settings_for(url, workdir / "data"), FrozenClock(T0), workers)
+    try:
+        async with ctx.engine.connect():  # the pool's first connection, before the clock
+            pass
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        return await book_all(ctx, renters, attempts, workers)
+    finally:
+        await ctx.aclose()
+        await ctx.engine.dispose()
+
+
+def book_share(*args: Any) -> tuple[list[Outcome], float, float]:
+    """One server process's part (a separate interpreter, as `gp4u serve` ×N would be)."""
+    configure_logging("console", "CRITICAL")
+    return uvloop.run(_book_share(*args))
+
+
+def book_in_processes(
+    url: str,
+    workdir: Path,
+    renters: list[Principal],
+    attempts: list[Attempt],
+    workers: int,
+    n: int,
+) -> tuple[list[Outcome], float]:
+    """Split the clients, renters and attempts over `n` processes, started together; elapsed
+    runs from the first one's start to the last one's end."""
+    start_at = time.time() + 5  # time for every process to import and connect
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+        shares = [
+            pool.submit(
+                book_share,
+                url,
+                workdir,
+                renters[k::n] or renters,
+                attempts[k::n],
+                workers // n + (k < workers % n),
+                start_at,
+            )
+            for k in range(n)
+        ]
+        parts = [share.result() for share in shares]
+    outcomes = [o for part in parts for o in part[0]]
+    return outcomes, max(p[2] for p in parts) - min(p[1] for p in parts)
 
 
 def unexplained_refusals(outcomes: list[Outcome]) -> int:
@@ -231,16 +302,24 @@ async def run(args: argparse.Namespace, url: str | None, workdir: Path) -> dict[
     ctx = open_bench_context(settings_for(url, workdir / "data"), clock, args.workers)
     try:
         machine_ids = await machines_online(ctx, args.machines)
-        renter = local_principal()
+        renters = renters_funded(args.renters)
         async with money_transaction(ctx.sessions) as session:
-            await ledger.deposit(session, renter.owner, DEPOSIT, T0)
+            for renter in renters:
+                await ledger.deposit(session, renter.owner, DEPOSIT, T0)
         attempts = plan(random.Random(args.seed), machine_ids, args.attempts, args.conflict_share)
-        outcomes, elapsed = await book_all(ctx, renter, attempts, args.workers)
+        processes = args.processes if url.startswith("postgresql") else 1
+        if processes == 1:
+            outcomes, began, ended = await book_all(ctx, renters, attempts, args.workers)
+            elapsed = ended - began
+        else:
+            outcomes, elapsed = await asyncio.to_thread(
+                book_in_processes, url, workdir, renters, attempts, args.workers, processes
+            )
         async with ctx.engine.connect() as conn:
             overlaps = int((await conn.execute(OVERLAPS)).scalar_one())
             kept = int((await conn.execute(text("SELECT count(*) FROM reservations"))).scalar_one())
         async with ctx.sessions() as session:
-            held = (await ledger.balance(session, renter.owner))["pending"]
+            held = sum([(await ledger.balance(session, r.owner))["pending"] for r in renters])
             problems = await ledger.audit(session)
         counts = Counter(o.status for o in outcomes)
         booked = [o for o in outcomes if o.status == "booked"]
@@ -253,6 +332,8 @@ async def run(args: argparse.Namespace, url: str | None, workdir: Path) -> dict[
             "database": "postgresql" if url.startswith("postgresql") else "sqlite",
             "workers": args.workers,
             "machines": args.machines,
+            "renters": len(renters),
+            "processes": processes,
             "attempts": len(outcomes),
             "meant_to_conflict": sum(a.conflicting for a in attempts),
             "booked": counts["booked"],
@@ -287,12 +368,21 @@ def main() -> None:
     parser.add_argument("--attempts", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=50, help="concurrent clients")
     parser.add_argument("--machines", type=int, default=200)
+    parser.add_argument(
+        "--renters", type=int, default=50, help="booking users (1: every client is one user)"
+    )
     parser.add_argument("--conflict-share", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--database-url",
         default=os.environ.get("GP4U_BENCH_DATABASE_URL"),
         help="postgresql+asyncpg://… (wiped); default: GP4U_BENCH_DATABASE_URL; SQLite always",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="server processes sharing the clients on PostgreSQL (SQLite: always 1)",
     )
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
@@ -303,7 +393,7 @@ def main() -> None:
     results = []
     for url in urls:
         with tempfile.TemporaryDirectory(prefix="gp4u-bench-bookings-") as workdir:
-            results.append(asyncio.run(run(args, url, Path(workdir))))
+            results.append(uvloop.run(run(args, url, Path(workdir))))
     emit({"benchmark": "bookings", "seed": args.seed, "results": results})
 
 

@@ -9,7 +9,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, String, column, func, select, table
+from sqlalchemy import (
+    BigInteger,
+    String,
+    bindparam,
+    column,
+    func,
+    literal,
+    select,
+    table,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,11 +69,19 @@ def _lock(query: Any, session: AsyncSession, lock: str | None) -> Any:
     return query.with_for_update(read=lock == "share")
 
 
+_MACHINE = select(HostMachine).where(HostMachine.id == bindparam("machine_id"))
+_MACHINE_LOCKED = {
+    None: _MACHINE,
+    "share": _MACHINE.with_for_update(read=True),
+    "update": _MACHINE.with_for_update(),
+}
+
+
 async def get(
     session: AsyncSession, machine_id: int, *, lock: str | None = None
 ) -> HostMachine | None:
-    query = _lock(select(HostMachine).where(HostMachine.id == machine_id), session, lock)
-    return (await session.scalars(query)).one_or_none()
+    query = _MACHINE_LOCKED[None if _dialect(session) == "sqlite" else lock]
+    return (await session.scalars(query, {"machine_id": machine_id})).one_or_none()
 
 
 async def owned(
@@ -104,6 +122,36 @@ async def blocks(
         .order_by(MachineBlock.start_at)
     )
     return list((await session.scalars(query)).all())
+
+
+Span = tuple[datetime, datetime]
+# Blocked and booked time of one machine overlapping [start, end), in one prepared statement:
+# the booking path reads it under the machine's lock, so it is kept cheap.
+_BUSY = union_all(
+    select(MachineBlock.start_at, MachineBlock.end_at, literal(True).label("blocked")).where(
+        MachineBlock.machine_id == bindparam("machine_id"),
+        MachineBlock.start_at < bindparam("end"),
+        MachineBlock.end_at > bindparam("start"),
+    ),
+    select(_bookings.c.start_at, _bookings.c.end_at, literal(False).label("blocked")).where(
+        _bookings.c.machine_id == bindparam("machine_id"),
+        _bookings.c.state.in_(BLOCKING_STATES),
+        _bookings.c.start_at < bindparam("end"),
+        _bookings.c.end_at > bindparam("start"),
+    ),
+)
+
+
+async def busy(
+    session: AsyncSession, machine_id: int, start: datetime, end: datetime
+) -> tuple[list[Span], list[Span]]:
+    """The machine's (blocked, booked) spans overlapping [start, end)."""
+    params = {"machine_id": machine_id, "start": start, "end": end}
+    blocked: list[Span] = []
+    booked: list[Span] = []
+    for span_start, span_end, is_block in await session.execute(_BUSY, params):
+        (blocked if is_block else booked).append((span_start, span_end))
+    return sorted(blocked), sorted(booked)
 
 
 async def block(session: AsyncSession, block_id: int) -> MachineBlock | None:

@@ -322,10 +322,7 @@ async def unavailable(
     session: AsyncSession, machine: HostMachine, start: datetime, end: datetime
 ) -> cal.Unavailable | None:
     """Why [start, end) cannot be booked on the machine's calendar (bookings, blocks, hours)."""
-    blocks = [(b.start_at, b.end_at) for b in await repo.blocks(session, machine.id, start, end)]
-    booked = [
-        (b.start_at, b.end_at) for b in await repo.bookings(session, [machine.id], start, end)
-    ]
+    blocks, booked = await repo.busy(session, machine.id, start, end)
     return cal.unavailable(windows_of(machine), machine.timezone, blocks, booked, start, end)
 
 
@@ -351,10 +348,7 @@ async def availability(
         raise InvalidInput("ask for at most 62 days at a time", field="to")
     machine = await _public_machine(session, machine_id)
     start = max(start, now)
-    blocks = [(b.start_at, b.end_at) for b in await repo.blocks(session, machine.id, start, end)]
-    booked = [
-        (b.start_at, b.end_at) for b in await repo.bookings(session, [machine.id], start, end)
-    ]
+    blocks, booked = await repo.busy(session, machine.id, start, end)
     free = (
         cal.free_intervals(windows_of(machine), machine.timezone, blocks, booked, start, end)
         if end > start

@@ -4,6 +4,8 @@ and completes reservations as time passes; see `states` for the money policy."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -122,25 +124,41 @@ async def book(
         if clash is not None:
             raise BookingConflict(f"machine {machine.id} is not free then: {clash.message}")
         amount = billing.cost_of(machine.price_per_hour, minutes)
-        reservation = Reservation(
-            owner=principal.owner,
-            key_prefix=principal.key_prefix,
-            machine_id=machine.id,
-            host=machine.owner,
-            state=State.PENDING.value,
-            start_at=start,
-            end_at=end,
-            price_per_hour=machine.price_per_hour,
-            charge_ids=[],
-            held=0,
-            captured=0,
-            fee=0,
-            startup_command=spec.startup_command,
-            ssh_public_key=spec.ssh_public_key,
-            created_at=now,
-            extensions=0,
+        charge = await _authorise(
+            session,
+            principal.owner,
+            principal.key_prefix,
+            amount,
+            f"machine {machine.id} ({machine.name}), {_span(start, end)}",
+            end,
+            now,
         )
-        await _insert(session, reservation, machine.id)
+        values: dict[str, Any] = {
+            "owner": principal.owner,
+            "key_prefix": principal.key_prefix,
+            "machine_id": machine.id,
+            "host": machine.owner,
+            "state": State.PENDING.value,
+            "start_at": start,
+            "end_at": end,
+            "price_per_hour": machine.price_per_hour,
+            "charge_ids": [charge],
+            "held": amount,
+            "captured": 0,
+            "fee": 0,
+            "captured_until": None,
+            "session_id": None,
+            "startup_command": spec.startup_command,
+            "ssh_public_key": spec.ssh_public_key,
+            "end_reason": None,
+            "end_detail": None,
+            "created_at": now,
+            "activated_at": None,
+            "ended_at": None,
+            "extensions": 0,
+        }
+        with _refused_overlap(machine.id):
+            reservation = Reservation(id=await repo.insert_new(session, values), **values)
         record(
             session,
             now,
@@ -159,8 +177,6 @@ async def book(
             payload={"machine_id": machine.id, "reservation_id": reservation.id},
             now=now,
         )
-        # Last: the renter's wallet row stays locked until commit.
-        await _hold(session, reservation, amount, f"{minutes} min", end, now)
         return reservation_view(reservation, now)
 
     payload = {
@@ -174,13 +190,12 @@ async def book(
     )
 
 
-async def _insert(session: AsyncSession, reservation: Reservation, machine_id: int) -> None:
-    """Write the row (new or changed) in a savepoint; the database refuses an overlap that
-    raced past the calendar check."""
+@contextmanager
+def _refused_overlap(machine_id: int) -> Iterator[None]:
+    """The database refuses an overlap that raced past the calendar check; the conflict then
+    rolls the whole transaction back."""
     try:
-        async with session.begin_nested():
-            session.add(reservation)
-            await session.flush()
+        yield
     except IntegrityError:
         raise BookingConflict(
             f"machine {machine_id} was booked for an overlapping time a moment ago"
@@ -196,18 +211,40 @@ async def _hold(
     now: datetime,
 ) -> None:
     """Hold `amount` more for the reservation, within its renter's budgets and balance."""
-    charge = await wallet.authorise_spend(
+    charge = await _authorise(
         session,
         reservation.owner,
         reservation.key_prefix,
         amount,
-        "reservation",
         f"reservation {reservation.id}: {what}",
+        until,
+        now,
+    )
+    reservation.charge_ids = [*reservation.charge_ids, charge]
+    reservation.held += amount
+
+
+async def _authorise(
+    session: AsyncSession,
+    owner: str,
+    key_prefix: str | None,
+    amount: int,
+    description: str,
+    until: datetime,
+    now: datetime,
+) -> int:
+    """Hold `amount` on the renter's wallet until a while after `until`; the charge's id."""
+    charge = await wallet.authorise_spend(
+        session,
+        owner,
+        key_prefix,
+        amount,
+        "reservation",
+        description,
         until - now + HOLD_MARGIN,
         now,
     )
-    reservation.charge_ids = [*reservation.charge_ids, int(charge["id"])]
-    reservation.held += amount
+    return int(charge["id"])
 
 
 def _span(start: datetime, end: datetime) -> str:
@@ -339,7 +376,8 @@ async def extend(
         await _hold(session, reservation, extra, f"extension to {end:%Y-%m-%d %H:%M}", end, now)
         reservation.end_at = end
         reservation.extensions += 1
-        await _insert(session, reservation, machine.id)
+        with _refused_overlap(machine.id):
+            await session.flush()
         if reservation.session_id is not None:
             await retime_for_reservation(session, ctx.settings, reservation.session_id, end, now)
         record(

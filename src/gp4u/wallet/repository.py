@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Table, and_, bindparam, case, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.db import bulk
@@ -80,11 +80,21 @@ async def captured_since(session: AsyncSession, owner: str, since: datetime) -> 
     return list(found.all())
 
 
+_INSERT_CHARGE = insert(cast(Table, Charge.__table__)).returning(Charge.__table__.c.id)
+
+
+async def insert_charge(session: AsyncSession, values: dict[str, Any]) -> int:
+    """A new charge's id. Written with a prepared Core statement: holds sit on the booking
+    path, where the ORM's unit of work costs twice as much CPU."""
+    return int((await session.execute(_INSERT_CHARGE, values)).scalar_one())
+
+
+# Read before every hold, so built once.
+_BUDGETS_OF = select(Budget).where(Budget.owner == bindparam("owner")).order_by(Budget.key_prefix)
+
+
 async def budgets_of(session: AsyncSession, owner: str) -> Sequence[Budget]:
-    found = await session.execute(
-        select(Budget).where(Budget.owner == owner).order_by(Budget.key_prefix)
-    )
-    return found.scalars().all()
+    return (await session.scalars(_BUDGETS_OF, {"owner": owner})).all()
 
 
 async def budget(session: AsyncSession, owner: str, key_prefix: str) -> Budget | None:

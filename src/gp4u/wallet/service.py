@@ -330,7 +330,8 @@ async def authorise_spend(
     if category not in CATEGORIES:
         raise InvalidInput(f"category is one of {', '.join(CATEGORIES)}", field="category")
     month, start = month_of(now)
-    for scope, limit in await _limits(session, owner, key_prefix):
+    limits = await _limits(session, owner, key_prefix)
+    for scope, limit in limits:
         spent = await repo.month_spend(session, owner, scope or None, start)
         if spent + amount > limit:
             whose = "your monthly budget" if not scope else f"API key {scope}'s monthly budget"
@@ -341,21 +342,21 @@ async def authorise_spend(
                 limit=micros_to_usd(limit),
             )
     hold = await ledger.authorise(session, owner, amount, now, ttl)
-    charge = Charge(
-        owner=owner,
-        key_prefix=key_prefix,
-        hold_id=hold["hold_id"],
-        category=category,
-        description=description[:200],
-        held=amount,
-        captured=0,
-        status="open",
-        created_at=now,
-    )
-    session.add(charge)
-    await session.flush()
-    await _check_thresholds(session, owner, key_prefix, now)
-    return charge_view(charge)
+    values = {
+        "owner": owner,
+        "key_prefix": key_prefix,
+        "hold_id": hold["hold_id"],
+        "category": category,
+        "description": description[:200],
+        "held": amount,
+        "captured": 0,
+        "status": "open",
+        "created_at": now,
+        "resolved_at": None,
+    }
+    charge_id = await repo.insert_charge(session, values)
+    await _check_thresholds(session, owner, key_prefix, now, limits)
+    return charge_view(Charge(id=charge_id, **values))
 
 
 async def spending_room(
@@ -482,10 +483,18 @@ async def _limits(
 
 
 async def _check_thresholds(
-    session: AsyncSession, owner: str, key_prefix: str | None, now: datetime
+    session: AsyncSession,
+    owner: str,
+    key_prefix: str | None,
+    now: datetime,
+    limits: list[tuple[str, int]] | None = None,
 ) -> None:
+    """Notify each budget threshold newly crossed (`limits`: the budgets, when the caller has
+    just read them)."""
     month, start = month_of(now)
-    for scope, limit in await _limits(session, owner, key_prefix):
+    if limits is None:
+        limits = await _limits(session, owner, key_prefix)
+    for scope, limit in limits:
         spent = await repo.month_spend(session, owner, scope or None, start)
         for threshold in THRESHOLDS:
             if spent * 100 < limit * threshold:
