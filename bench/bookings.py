@@ -4,15 +4,18 @@ an overlap.
 Mechanics. A fresh migrated database per run: a SQLite file in a temp dir, and PostgreSQL when
 `--database-url` (or GP4U_BENCH_DATABASE_URL) names one (its public schema is wiped). A host
 lists `--machines` machines (`hosts.register`), each one's agent checks in with the listed GPU
-(`hosts.agent_register`), and the local renter is funded far beyond what the run can hold
-(`ledger.deposit`). A `FrozenClock` stands at T0, before every booked interval, so nothing is in
-the past and every agent stays online (its heartbeat is the clock's time). Then `--workers`
-asyncio tasks, each on its own pooled connection (the PostgreSQL pool is sized for them), take
-the seeded attempts from one queue and book them through `reservations.book` (the service the
-API calls). Attempts are minute-aligned intervals of 15 min to 4 h: most are fresh slots on one
-machine's timeline (never overlapping any other fresh slot), `--conflict-share` of them overlap
-an interval asked for earlier on the same machine (it may still be in flight: then either one
-wins).
+(`hosts.agent_register`), and `--renters` renters (default: one per client, as when 50 people
+book at once; 1 puts every client on the local user's wallet row) are funded far beyond what the
+run can hold (`ledger.deposit`). A `FrozenClock` stands at T0, before every booked interval, so
+nothing is in the past and every agent stays online (its heartbeat is the clock's time). Then
+`--workers` asyncio tasks, each on its own pooled connection (the PostgreSQL pool is sized for
+them), take the seeded attempts from one queue and book them through `reservations.book` (the
+service the API calls), on uvloop as under uvicorn. On PostgreSQL the clients, renters and
+attempts are split over `--processes` processes (default 2, like `gp4u serve` ×2 behind a load
+balancer), started together; SQLite has one writer, so it always runs in one process. Attempts
+are minute-aligned intervals of 15 min to 4 h: most are fresh slots on one machine's timeline
+(never overlapping any other fresh slot), `--conflict-share` of them overlap an interval asked
+for earlier on the same machine (it may still be in flight: then either one wins).
 
 Reported per database: attempts, booked, conflicts (409 BookingConflict), other errors (must be
 0), elapsed seconds, bookings/s (accepted per second) and attempts/s, latency per attempt, the
@@ -21,7 +24,8 @@ overlapping them (must be 0), and the money held against the quotes of the accep
 (must agree).
 
     python bench/bookings.py [--attempts 3000] [--workers 50] [--machines 200] [--seed 7]
-                             [--conflict-share 0.2] [--database-url postgresql+asyncpg://…]
+                             [--renters 50] [--processes 2] [--conflict-share 0.2]
+                             [--database-url postgresql+asyncpg://…]
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import asyncio
 import multiprocessing
 import os
 import random
+import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -361,6 +366,16 @@ async def run(args: argparse.Namespace, url: str | None, workdir: Path) -> dict[
         await ctx.engine.dispose()
 
 
+def correct(result: dict[str, Any]) -> bool:
+    """No errors, overlaps or false refusals, and the money held is the accepted quotes."""
+    return not (
+        result["other_errors"]
+        or result["overlaps"]
+        or result["unexplained_refusals"]
+        or result["ledger_audit"]
+    ) and bool(result["held_equals_quotes"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -395,6 +410,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="gp4u-bench-bookings-") as workdir:
             results.append(uvloop.run(run(args, url, Path(workdir))))
     emit({"benchmark": "bookings", "seed": args.seed, "results": results})
+    broken = [r["database"] for r in results if not correct(r)]
+    if broken:
+        sys.exit(f"correctness failed on {', '.join(sorted(set(broken)))}")
 
 
 if __name__ == "__main__":
