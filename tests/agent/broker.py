@@ -105,6 +105,8 @@ def create_broker(state: BrokerState) -> Starlette:
         if (down := host_unavailable()) is not None:
             return down
         body = await request.json()
+        if not 16 <= len(str(body.get("token", ""))) <= 200:  # as HostAgentRegisterIn
+            return _error(422, "ValidationError", "token: at least 16 characters")
         if body.get("token") not in state.host_tokens:
             return _error(401, "InvalidMachineToken", "unknown or used token")
         state.host_tokens.discard(body["token"])

@@ -386,6 +386,16 @@ def test_a_refused_token_exits_11_and_saves_nothing(
     assert "unknown or already used" in agent.log()
 
 
+def test_a_mistyped_token_is_refused_once_and_exits_11(
+    broker: RunningBroker, tmp_path: Path, spawn: list[HostProcess]
+) -> None:
+    agent = HostProcess(broker.url, tmp_path, token="host-tok")  # cut short: the broker's 422
+    spawn.append(agent)
+    assert agent.wait() == 11
+    assert broker.state.host_registrations == [] and not agent.state_file.exists()
+    assert "mistyped" in agent.log() and "HTTP 422" in agent.log()
+
+
 def test_without_a_token_or_a_saved_registration_exits_2(
     broker: RunningBroker, tmp_path: Path, spawn: list[HostProcess]
 ) -> None:

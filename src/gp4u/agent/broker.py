@@ -21,6 +21,12 @@ class BrokerUnavailable(Exception):
     """No usable answer (network error, timeout, 5xx, unexpected body): worth retrying."""
 
 
+class Rejected(BrokerUnavailable):
+    """A 4xx other than 401, 408 and 429: the broker refused the request itself (a mistyped
+    token, say). Sending it again will not help; callers that only retry treat it as
+    unavailable."""
+
+
 class Unauthorized(Exception):
     """401: the token is unknown or used, or the secret no longer names a session (machine)."""
 
@@ -94,7 +100,8 @@ def _secret(body: dict[str, Any]) -> str:
 
 class _JsonBroker:
     """POSTs JSON objects under one URL prefix of the broker and maps the answers: 200 with a JSON
-    object is the answer, 401 raises `Unauthorized`, anything else `BrokerUnavailable`."""
+    object is the answer, 401 raises `Unauthorized`, another refusal `Rejected`, anything else
+    `BrokerUnavailable`."""
 
     def __init__(
         self,
@@ -124,6 +131,8 @@ class _JsonBroker:
             raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from None
         if response.status_code == 401:
             raise Unauthorized(_error_text(response))
+        if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
+            raise Rejected(f"HTTP {response.status_code}: {_error_text(response)}")
         if response.status_code != 200:
             raise BrokerUnavailable(f"HTTP {response.status_code}: {_error_text(response)}")
         try:

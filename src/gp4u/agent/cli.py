@@ -247,9 +247,9 @@ def status(status_url: str | None, state_dir: Path) -> None:
     epilog="""\b
 Exit codes:
   10  the broker answered "action": "stop": the machine was retired by its owner
-  11  the broker answered 401: the token is unknown or used, or the saved secret is no
-      longer valid (the saved registration is removed); register the machine again on
-      GP4U to get a new token
+  11  the broker refused the token (401, or 4xx for a mistyped one: it is unknown or
+      used), or the saved secret is no longer valid (the saved registration is removed);
+      register the machine again on GP4U to get a new token
   14  stopped by SIGTERM/SIGINT (restarting reuses the saved registration)
   2   bad options, or no token and no saved registration for this broker
 \b

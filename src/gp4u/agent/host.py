@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 from gp4u.agent import AGENT_VERSION
-from gp4u.agent.broker import BrokerUnavailable, HostBrokerClient, Unauthorized
+from gp4u.agent.broker import BrokerUnavailable, HostBrokerClient, Rejected, Unauthorized
 from gp4u.agent.config import ENV_HOST_TOKEN, HostConfig
 from gp4u.agent.facts import collect_facts
 from gp4u.kit.logging import configure_logging, get_logger
@@ -233,8 +233,9 @@ class HostAgent:
     # --- broker calls ----------------------------------------------------------------------
 
     async def call_broker(self) -> None:
-        """Register until registered, then heartbeat. Anything but a 401 or "stop" is retried
-        at the normal interval: a host machine waits for the broker."""
+        """Register until registered, then heartbeat. Anything but a 401, a refused
+        registration or "stop" is retried at the normal interval: a host machine waits for the
+        broker."""
         call = "heartbeat" if self.registered else "register"
         try:
             if call == "register":
@@ -243,6 +244,11 @@ class HostAgent:
                 await self._heartbeat()
         except Unauthorized as exc:
             self._unauthorized(call, str(exc))
+        except Rejected as exc:
+            if call == "register":  # the same token would be refused forever
+                self._unauthorized(call, str(exc))
+            else:
+                self._failed(call, str(exc))
         except BrokerUnavailable as exc:
             self._failed(call, str(exc))
         except Exception as exc:  # a bug must not stop the heartbeats
@@ -341,7 +347,7 @@ class HostAgent:
 
     def _unauthorized(self, call: str, detail: str) -> None:
         if call == "register":
-            why = "the broker refused the machine token: it is unknown or already used"
+            why = "the broker refused the machine token: it is mistyped, unknown or already used"
         else:
             why = (
                 "the broker no longer accepts this machine's agent secret (the machine was "

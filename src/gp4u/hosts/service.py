@@ -4,8 +4,6 @@ listed machines are published to the market as offers (`source: host`, `provider
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -23,6 +21,7 @@ from gp4u.hosts.reliability import WINDOW, reliability, uptime
 from gp4u.jobs import outbox
 from gp4u.kit.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from gp4u.kit.money import micros_to_usd
+from gp4u.kit.tokens import digest, new_token
 from gp4u.ledger import service as ledger
 from gp4u.offers import service as market
 from gp4u.providers.base import ParseReport, ProviderOffer
@@ -57,10 +56,6 @@ class MachineSpec:
 
 
 SPEC_FIELDS = frozenset(f.name for f in fields(MachineSpec))
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _terms(machine: HostMachine, spec: dict[str, Any]) -> None:
@@ -124,7 +119,7 @@ async def register(
 ) -> dict[str, Any]:
     """List a machine. The answer carries the one-time agent token (shown once): the machine
     is bookable once `gp4u agent host --token …` runs on it."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     machine = HostMachine(
         owner=principal.owner,
         status="listed",
@@ -135,7 +130,7 @@ async def register(
         min_minutes=60,
         timezone="UTC",
         windows=[],
-        agent_token_digest=_digest(token),
+        agent_token_digest=digest(token),
         rentals_completed=0,
         rentals_failed=0,
         created_at=now,
@@ -212,8 +207,8 @@ async def new_agent_token(
     machine = await owned_machine(session, principal, machine_id, lock="update")
     if machine.status == "retired":
         raise Conflict(f"machine {machine_id} is retired")
-    token = secrets.token_urlsafe(32)
-    machine.agent_token_digest, machine.agent_secret_digest = _digest(token), None
+    token = new_token()
+    machine.agent_token_digest, machine.agent_secret_digest = digest(token), None
     machine.updated_at = now
     record(session, now, "machine_token", actor=principal.user_id, machine_id=machine.id)
     return {"machine_id": machine.id, "agent_token": token}
@@ -428,12 +423,12 @@ async def agent_register(
     settings: Settings,
     now: datetime,
 ) -> dict[str, Any]:
-    machine = await repo.by_token(session, _digest(token))
+    machine = await repo.by_token(session, digest(token))
     if machine is None or machine.status == "retired":
         raise NotAuthenticated("this machine token is not valid (unknown, used or retired)")
-    secret = secrets.token_urlsafe(32)
+    secret = new_token()
     machine.agent_token_digest = None
-    machine.agent_secret_digest, machine.agent_registered_at = _digest(secret), now
+    machine.agent_secret_digest, machine.agent_registered_at = digest(secret), now
     machine.last_heartbeat_at, machine.agent_facts = now, facts
     _check_gpus(machine)
     record(
@@ -458,7 +453,7 @@ async def agent_heartbeat(
 ) -> dict[str, Any]:
     """Count the time since the previous heartbeat as online (when it is short enough), keep
     the facts, and tell a retired machine's agent to stop."""
-    machine = await repo.by_secret(session, _digest(secret))
+    machine = await repo.by_secret(session, digest(secret))
     if machine is None:
         raise NotAuthenticated("this machine secret is not valid")
     was_online = is_online(machine, now, settings)

@@ -3,8 +3,6 @@ the launch job), list and read them, extend, stop; agents register, heartbeat an
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +18,7 @@ from gp4u.jobs.context import JobContext
 from gp4u.kit.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from gp4u.kit.money import micros_to_usd
 from gp4u.kit.paging import keyset_page
+from gp4u.kit.tokens import digest, new_token
 from gp4u.ledger.repository import money_transaction
 from gp4u.provisioning import billing, sshkeys
 from gp4u.provisioning import repository as repo
@@ -45,10 +44,6 @@ class LaunchSpec:
     env: dict[str, str] | None = None
     ssh_public_key: str | None = None  # an OpenSSH public key, or "generate"
     max_price_per_hour: int | None = None  # failover may go up to this (default: the quote)
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # --- launch ----------------------------------------------------------------------------------
@@ -91,7 +86,7 @@ async def create(
             f"env names starting with GP4U_AGENT_ are reserved: {reserved}", field="env"
         )
     keys = _ssh(spec.ssh_public_key)
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     async with money_transaction(ctx.sessions) as session:
         gs = GpuSession(
             owner=principal.owner,
@@ -117,7 +112,7 @@ async def create(
             ssh_fingerprint=sshkeys.fingerprint(keys[0]) if keys else None,
             attempts=[],
             candidates=max(candidates, 1),
-            agent_token_digest=_digest(token),
+            agent_token_digest=digest(token),
             charge_ids=[],
             created_at=now,
             expires_at=now + timedelta(minutes=minutes),
@@ -183,7 +178,7 @@ async def open_for_reservation(
     its launch job. The reservation pays (the session holds and charges nothing); it runs until
     the reservation ends, on the booked machine only."""
     keys = _ssh(spec.ssh_public_key)
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     minutes = max(1, billing.billable_minutes(now, ends_at))
     gs = GpuSession(
         owner=owner,
@@ -210,7 +205,7 @@ async def open_for_reservation(
         attempts=[],
         candidates=1,
         reservation_id=machine.reservation_id,
-        agent_token_digest=_digest(token),
+        agent_token_digest=digest(token),
         charge_ids=[],
         created_at=now,
         expires_at=ends_at,
@@ -476,11 +471,11 @@ async def agent_register(
     """The one-time token becomes an agent secret; the session turns running (billing starts)."""
     now = ctx.clock.now()
     async with money_transaction(ctx.sessions) as session:
-        gs = await repo.by_agent_token(session, _digest(token))
+        gs = await repo.by_agent_token(session, digest(token))
         if gs is None or gs.agent_registered_at is not None or not is_live(gs.state):
             raise NotAuthenticated("this agent token is not valid (unknown, used or ended)")
-        secret = secrets.token_urlsafe(32)
-        gs.agent_secret_digest, gs.agent_registered_at = _digest(secret), now
+        secret = new_token()
+        gs.agent_secret_digest, gs.agent_registered_at = digest(secret), now
         gs.last_heartbeat_at = gs.last_seen_at = now
         gs.agent_facts = facts
         if gs.state != State.RUNNING:
@@ -489,7 +484,7 @@ async def agent_register(
 
 
 async def _agent_session(session: AsyncSession, secret: str) -> GpuSession:
-    gs = await repo.by_agent_secret(session, _digest(secret))
+    gs = await repo.by_agent_secret(session, digest(secret))
     if gs is None:
         raise NotAuthenticated("this agent secret is not valid")
     return gs
