@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,6 +27,8 @@ SQLITE_PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
     "PRAGMA mmap_size=268435456",
 )
+# A PostgreSQL connection back in the pool for longer than this is pinged before it is used.
+IDLE_PING_SECONDS = 10.0
 
 
 def apply_sqlite_pragmas(dbapi_connection: Any) -> None:
@@ -46,8 +50,32 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    ping_when_idle(engine, IDLE_PING_SECONDS)
+    return engine
+
+
+def ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Ping a pooled connection before use only when it sat idle for `idle_seconds` (or is
+    new): a connection that a restart of the database killed is then replaced instead of
+    failing a request. Pinging every checkout (pool_pre_ping) costs ~0.8 ms of CPU per
+    transaction; a connection in steady use is proven by its last transaction, and if the
+    database dies under it, SQLAlchemy invalidates the whole pool on the first error."""
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is not None and time.monotonic() - returned < idle_seconds:
+            return
+        try:
+            sync_engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool retries with a fresh connection
+            raise DisconnectionError(str(exc)) from exc
 
 
 def ensure_data_dir(settings: Settings) -> None:
