@@ -48,7 +48,7 @@ from typing import Any
 import uvloop
 from sqlalchemy import text
 
-from common import emit, percentiles
+from common import bench_settings, emit, percentiles
 from gp4u.accounts.principal import HOST, RENTER, Principal, local_principal, scopes_of
 from gp4u.db.engine import create_engine, session_factory, unit_of_work
 from gp4u.db.migrate import upgrade
@@ -95,15 +95,7 @@ class Outcome:
 
 
 def settings_for(url: str, data_dir: Path) -> Settings:
-    return Settings(
-        env="test",
-        data_dir=data_dir,
-        database_url=url,
-        migrate_on_start=False,
-        simulated_market=False,
-        catalog_url=None,
-        providers="local",
-    )
+    return bench_settings(url, data_dir, providers="local")
 
 
 async def prepare_database(url: str | None, workdir: Path) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from gp4u.db.engine import create_engine
 from gp4u.db.migrate import upgrade_sync
 from gp4u.providers.base import ProviderOffer
+from gp4u.settings import Settings
 
 # (family spelling, per-GPU memory, typical $/GPU-hour, weight in the market)
 GPUS = [
@@ -128,6 +129,19 @@ def fresh_database(kind: str, name: str) -> str:
 
 def database_kinds() -> list[str]:
     return ["sqlite", *(["postgresql"] if os.environ.get("GP4U_BENCH_DATABASE_URL") else [])]
+
+
+def bench_settings(url: str, data_dir: Path, **overrides: Any) -> Settings:
+    """Settings of a benchmark's own database: no migrations at start, no market sources."""
+    return Settings(
+        env="test",
+        data_dir=data_dir,
+        database_url=url,
+        migrate_on_start=False,
+        simulated_market=False,
+        catalog_url=None,
+        **overrides,
+    )
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:

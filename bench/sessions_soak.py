@@ -72,7 +72,7 @@ from typing import Any, ClassVar
 from pydantic import SecretStr
 from sqlalchemy import func, select, text
 
-from common import emit
+from common import bench_settings, emit
 from gp4u.accounts.keyring import keyring
 from gp4u.accounts.models import User
 from gp4u.accounts.principal import RENTER, Principal, local_principal, scopes_of
@@ -189,13 +189,9 @@ class Soak:
 
 
 def settings_for(url: str, data_dir: Path, fake_url: str) -> Settings:
-    return Settings(
-        env="test",
-        data_dir=data_dir,
-        database_url=url,
-        migrate_on_start=False,
-        simulated_market=False,
-        catalog_url=None,
+    return bench_settings(
+        url,
+        data_dir,
         providers="vastai",
         vastai_url=fake_url,
         vastai_api_key=SecretStr("test-key"),

@@ -1,15 +1,17 @@
 """Helpers of the session tests: fast adapters (no pacing) for the fake providers, draining the
-outbox the way the runner would, and reading what the fakes hold."""
+outbox the way the runner would, and reading what the fakes (and the `local` provider) hold."""
 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any, ClassVar
 
 from fastapi import FastAPI
 
 from gp4u.jobs.context import JobContext
-from gp4u.providers.gateway import CallPolicy
+from gp4u.providers.gateway import CallPolicy, Gateway
+from gp4u.providers.local.adapter import LocalAdapter
 from gp4u.providers.vastai.adapter import VastaiAdapter
 from gp4u.worker.inprocess import run_due_jobs
 
@@ -40,3 +42,17 @@ def live_tagged(fake_state: Any, deployment: str = "local") -> list[Any]:
         for i in fake_state.instances.values()
         if i.state() != "terminated" and str(i.attrs.get("label") or "").startswith(prefix)
     ]
+
+
+async def alive_instances(data_dir: Path, *, terminate: bool = False) -> list[str]:
+    """The `local` provider's machines still running (the processes it tagged); with
+    `terminate`, they are ended too (a failed test leaves no agent behind)."""
+    gateway = Gateway()
+    try:
+        adapter = LocalAdapter.create("local", gateway, options={"data_dir": str(data_dir)})
+        alive = [i.instance_id for i in await adapter.list_tagged("local")]
+        for instance_id in alive if terminate else []:
+            await adapter.terminate(instance_id)
+        return alive
+    finally:
+        await gateway.aclose()

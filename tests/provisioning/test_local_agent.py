@@ -20,8 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gp4u.providers.gateway import Gateway
-from gp4u.providers.local.adapter import LocalAdapter
+from tests.provisioning.support import alive_instances
 
 GP4U = str(Path(sys.executable).parent / "gp4u")
 
@@ -123,15 +122,7 @@ def _accepted(response: httpx.Response) -> httpx.Response | None:
 
 
 def _alive_instances(data_dir: Path) -> list[str]:
-    async def tagged() -> list[str]:
-        gateway = Gateway()
-        try:
-            adapter = LocalAdapter.create("local", gateway, options={"data_dir": str(data_dir)})
-            return [i.instance_id for i in await adapter.list_tagged("local")]
-        finally:
-            await gateway.aclose()
-
-    return asyncio.run(tagged())
+    return asyncio.run(alive_instances(data_dir))
 
 
 def _api(port: int) -> httpx.Client:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,13 +21,13 @@ from gp4u.accounts.keyring import keyring
 from gp4u.app import create_app
 from gp4u.kit.clock import FrozenClock
 from gp4u.ledger import service as ledger
-from gp4u.providers.gateway import Gateway
-from gp4u.providers.local.adapter import LocalAdapter
 from gp4u.reservations import lifecycle
 from gp4u.settings import Settings
 from gp4u.worker.inprocess import run_due_jobs
+from tests.agent.broker import until_async
 from tests.costs.support import free_port
 from tests.factories import PASSWORD, sign_up
+from tests.provisioning.support import alive_instances
 from tests.reservations.support import beat, book, online_machine, renter, wallet
 
 H = timedelta(hours=1)
@@ -63,7 +62,7 @@ async def served(
     )
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     serving = asyncio.create_task(server.serve())
-    await until(lambda: _true(server.started), "the server is up")
+    await until_async(lambda: server.started, seconds=30)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             yield app, client
@@ -71,10 +70,6 @@ async def served(
         server.should_exit = True
         await serving
         await alive_instances(settings.data_dir, terminate=True)
-
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 async def until(check: Callable[[], Awaitable[Any]], what: str, seconds: float = 90) -> Any:
@@ -85,20 +80,6 @@ async def until(check: Callable[[], Awaitable[Any]], what: str, seconds: float =
             return found
         await asyncio.sleep(0.1)
     raise AssertionError(f"timed out waiting until {what}")
-
-
-async def alive_instances(data_dir: Path, *, terminate: bool = False) -> list[str]:
-    """The local provider's machines still running (processes it tagged); with `terminate`,
-    they are ended (a failed test leaves no agent behind)."""
-    gateway = Gateway()
-    try:
-        adapter = LocalAdapter.create("local", gateway, options={"data_dir": str(data_dir)})
-        alive = [i.instance_id for i in await adapter.list_tagged("local")]
-        for instance_id in alive if terminate else []:
-            await adapter.terminate(instance_id)
-        return alive
-    finally:
-        await gateway.aclose()
 
 
 async def login(client: httpx.AsyncClient, email: str) -> dict[str, str]:

@@ -44,6 +44,24 @@ def agent() -> None:
     """
 
 
+# Options both modes take.
+broker_option = click.option(
+    "--broker",
+    envvar=cfg.ENV_BROKER,
+    required=True,
+    metavar="URL",
+    help=f"The GP4U broker's base URL (env {cfg.ENV_BROKER}).",
+)
+log_format_option = click.option(
+    "--log-format",
+    envvar=cfg.ENV_LOG_FORMAT,
+    type=click.Choice(["json", "console"]),
+    default="json",
+    show_default=True,
+    help=f"Log lines on stderr (env {cfg.ENV_LOG_FORMAT}).",
+)
+
+
 def _deadline(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
     if not value:
         return None
@@ -65,13 +83,7 @@ Exit codes:
   2   bad options
 """
 )
-@click.option(
-    "--broker",
-    envvar=cfg.ENV_BROKER,
-    required=True,
-    metavar="URL",
-    help=f"The GP4U broker's base URL (env {cfg.ENV_BROKER}).",
-)
+@broker_option
 @click.option(
     "--token",
     envvar=cfg.ENV_TOKEN,
@@ -141,14 +153,7 @@ Exit codes:
     show_default=True,
     help=f"Run (without a shell) to power off (env {cfg.ENV_SHUTDOWN_COMMAND}).",
 )
-@click.option(
-    "--log-format",
-    envvar=cfg.ENV_LOG_FORMAT,
-    type=click.Choice(["json", "console"]),
-    default="json",
-    show_default=True,
-    help=f"Log lines on stderr (env {cfg.ENV_LOG_FORMAT}).",
-)
+@log_format_option
 def run(
     broker: str,
     token: str,
@@ -257,13 +262,7 @@ Under systemd, Restart=on-failure with RestartPreventExitStatus=10 11 restarts t
 agent after a crash or a reboot, but not after a retirement or a refusal.
 """
 )
-@click.option(
-    "--broker",
-    envvar=cfg.ENV_BROKER,
-    required=True,
-    metavar="URL",
-    help=f"The GP4U broker's base URL (env {cfg.ENV_BROKER}).",
-)
+@broker_option
 @click.option(
     "--token",
     envvar=cfg.ENV_HOST_TOKEN,
@@ -290,14 +289,7 @@ agent after a crash or a reboot, but not after a retirement or a refusal.
     help=f"Where {cfg.HOST_STATE_FILE} (broker URL, machine id and agent secret; mode 0600) "
     f"is kept (env {cfg.ENV_STATE_DIR}).",
 )
-@click.option(
-    "--log-format",
-    envvar=cfg.ENV_LOG_FORMAT,
-    type=click.Choice(["json", "console"]),
-    default="json",
-    show_default=True,
-    help=f"Log lines on stderr (env {cfg.ENV_LOG_FORMAT}).",
-)
+@log_format_option
 def host(
     broker: str,
     token: str | None,

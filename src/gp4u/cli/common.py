@@ -53,6 +53,28 @@ def json_option(fn: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON (the API's shape).")(fn)
 
 
+def page_options(noun: str, states: tuple[str, ...]) -> Callable[[F], F]:
+    """`--state` (repeatable), `--before ID` and `--limit` of a newest-first list of `noun`."""
+
+    def decorate(fn: F) -> F:
+        fn = click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True)(fn)
+        fn = click.option(
+            "--before",
+            type=click.IntRange(min=1),
+            metavar="ID",
+            help=f"{noun.capitalize()} older than ID.",
+        )(fn)
+        return click.option(
+            "--state",
+            "states",
+            type=click.Choice(states),
+            multiple=True,
+            help=f"Only {noun} in this state (repeat for more).",
+        )(fn)
+
+    return decorate
+
+
 def api_option(fn: F) -> F:
     return click.option(
         "--api",

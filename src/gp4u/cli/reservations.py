@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from gp4u.cli.common import fail, handle_errors, json_option
+from gp4u.cli.common import fail, handle_errors, json_option, page_options
 from gp4u.cli.remote import RemoteError
 from gp4u.cli.sessions import LOCAL_SERVER, SessionsApi, public_key, server_option, when
 from gp4u.cli.wallet import IDEMPOTENCY_HELP, usd
@@ -210,15 +210,7 @@ def book(
 
 
 @click.command("reservations")
-@click.option(
-    "--state",
-    "states",
-    type=click.Choice(STATES),
-    multiple=True,
-    help="Only reservations in this state (repeat for more).",
-)
-@click.option("--before", type=click.IntRange(min=1), metavar="ID", help="Older than ID.")
-@click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True)
+@page_options("reservations", STATES)
 @json_option
 @server_option
 @handle_errors

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from gp4u.cli.common import fail, handle_errors, json_option
+from gp4u.cli.common import fail, handle_errors, json_option, page_options
 from gp4u.cli.remote import RemoteClient, RemoteError
 from gp4u.cli.wallet import usd
 
@@ -359,15 +359,7 @@ def launch(
 
 
 @click.command("sessions")
-@click.option(
-    "--state",
-    "states",
-    type=click.Choice(STATES),
-    multiple=True,
-    help="Only sessions in this state (repeat for more).",
-)
-@click.option("--before", type=click.IntRange(min=1), metavar="ID", help="Sessions older than ID.")
-@click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True)
+@page_options("sessions", STATES)
 @json_option
 @server_option
 @handle_errors

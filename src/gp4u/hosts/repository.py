@@ -70,17 +70,12 @@ def _lock(query: Any, session: AsyncSession, lock: str | None) -> Any:
 
 
 _MACHINE = select(HostMachine).where(HostMachine.id == bindparam("machine_id"))
-_MACHINE_LOCKED = {
-    None: _MACHINE,
-    "share": _MACHINE.with_for_update(read=True),
-    "update": _MACHINE.with_for_update(),
-}
 
 
 async def get(
     session: AsyncSession, machine_id: int, *, lock: str | None = None
 ) -> HostMachine | None:
-    query = _MACHINE_LOCKED[None if _dialect(session) == "sqlite" else lock]
+    query = _lock(_MACHINE, session, lock)
     return (await session.scalars(query, {"machine_id": machine_id})).one_or_none()
 
 
