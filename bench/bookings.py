@@ -8,9 +8,10 @@ lists `--machines` machines (`hosts.register`), each one's agent checks in with 
 book at once; 1 puts every client on the local user's wallet row) are funded far beyond what the
 run can hold (`ledger.deposit`). A `FrozenClock` stands at T0, before every booked interval, so
 nothing is in the past and every agent stays online (its heartbeat is the clock's time). Then
-`--workers` asyncio tasks, each on its own pooled connection (the PostgreSQL pool is sized for
-them), take the seeded attempts from one queue and book them through `reservations.book` (the
-service the API calls), on uvloop as under uvicorn. On PostgreSQL the clients, renters and
+`--workers` asyncio tasks (the clients) take the seeded attempts from one queue and book them
+through `reservations.book` (the service the API calls), on uvloop as under uvicorn, on the
+server's own engine: its PostgreSQL pool (`--pool-size`, default the server's) is shared by the
+clients, as a server's is by its requests. On PostgreSQL the clients, renters and
 attempts are split over `--processes` processes (default 2, like `gp4u serve` ×2 behind a load
 balancer), started together; SQLite has one writer, so it always runs in one process. Attempts
 are minute-aligned intervals of 15 min to 4 h: most are fresh slots on one machine's timeline
@@ -24,7 +25,7 @@ overlapping them (must be 0), and the money held against the quotes of the accep
 (must agree).
 
     python bench/bookings.py [--attempts 3000] [--workers 50] [--machines 200] [--seed 7]
-                             [--renters 50] [--processes 2] [--conflict-share 0.2]
+                             [--renters 50] [--processes 2] [--pool-size N] [--conflict-share 0.2]
                              [--database-url postgresql+asyncpg://…]
 """
 
@@ -47,10 +48,11 @@ from typing import Any
 
 import uvloop
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
 from common import bench_settings, emit, percentiles
 from gp4u.accounts.principal import HOST, RENTER, Principal, local_principal, scopes_of
-from gp4u.db.engine import create_engine, session_factory, unit_of_work
+from gp4u.db.engine import create_engine, engine_from_settings, session_factory, unit_of_work
 from gp4u.db.migrate import upgrade
 from gp4u.hosts import service as hosts
 from gp4u.jobs.context import JobContext
@@ -94,8 +96,8 @@ class Outcome:
     detail: str = ""
 
 
-def settings_for(url: str, data_dir: Path) -> Settings:
-    return bench_settings(url, data_dir, providers="local")
+def settings_for(url: str, data_dir: Path, pool_size: int | None) -> Settings:
+    return bench_settings(url, data_dir, providers="local", database_pool_size=pool_size)
 
 
 async def prepare_database(url: str | None, workdir: Path) -> str:
@@ -112,12 +114,11 @@ async def prepare_database(url: str | None, workdir: Path) -> str:
     return url
 
 
-def open_bench_context(settings: Settings, clock: FrozenClock, workers: int) -> JobContext:
-    """A job context whose PostgreSQL pool holds a connection per worker (and some spare)."""
+def open_bench_context(settings: Settings, clock: FrozenClock) -> JobContext:
+    """A job context on the server's own engine: its PostgreSQL pool is `--pool-size`, or the
+    server's default (twice the cores), however many clients there are."""
     load_jobs()
-    url = settings.effective_database_url
-    pool = {} if url.startswith("sqlite") else {"pool_size": workers, "max_overflow": 10}
-    engine = create_engine(url, **pool)
+    engine = engine_from_settings(settings)
     return JobContext(
         settings=settings,
         clock=clock,
@@ -229,9 +230,10 @@ async def _book_share(
     renters: list[Principal],
     attempts: list[Attempt],
     workers: int,
+    pool_size: int | None,
     start_at: float,
 ) -> tuple[list[Outcome], float, float]:
-    ctx = open_bench_context(settings_for(url, workdir / "data"), FrozenClock(T0), workers)
+    ctx = open_bench_context(settings_for(url, workdir / "data", pool_size), FrozenClock(T0))
     try:
         async with ctx.engine.connect():  # the pool's first connection, before the clock
             pass
@@ -254,6 +256,7 @@ def book_in_processes(
     renters: list[Principal],
     attempts: list[Attempt],
     workers: int,
+    pool_size: int | None,
     n: int,
 ) -> tuple[list[Outcome], float]:
     """Split the clients, renters and attempts over `n` processes, started together; elapsed
@@ -268,6 +271,7 @@ def book_in_processes(
                 renters[k::n] or renters,
                 attempts[k::n],
                 workers // n + (k < workers % n),
+                pool_size,
                 start_at,
             )
             for k in range(n)
@@ -296,7 +300,7 @@ def unexplained_refusals(outcomes: list[Outcome]) -> int:
 async def run(args: argparse.Namespace, url: str | None, workdir: Path) -> dict[str, Any]:
     url = await prepare_database(url, workdir)
     clock = FrozenClock(T0)
-    ctx = open_bench_context(settings_for(url, workdir / "data"), clock, args.workers)
+    ctx = open_bench_context(settings_for(url, workdir / "data", args.pool_size), clock)
     try:
         machine_ids = await machines_online(ctx, args.machines)
         renters = renters_funded(args.renters)
@@ -310,7 +314,14 @@ async def run(args: argparse.Namespace, url: str | None, workdir: Path) -> dict[
             elapsed = ended - began
         else:
             outcomes, elapsed = await asyncio.to_thread(
-                book_in_processes, url, workdir, renters, attempts, args.workers, processes
+                book_in_processes,
+                url,
+                workdir,
+                renters,
+                attempts,
+                args.workers,
+                args.pool_size,
+                processes,
             )
         async with ctx.engine.connect() as conn:
             overlaps = int((await conn.execute(OVERLAPS)).scalar_one())
@@ -331,6 +342,9 @@ async def run(args: argparse.Namespace, url: str | None, workdir: Path) -> dict[
             "machines": args.machines,
             "renters": len(renters),
             "processes": processes,
+            "pool_size_per_process": ctx.engine.pool.size()
+            if isinstance(ctx.engine.pool, QueuePool)
+            else None,
             "attempts": len(outcomes),
             "meant_to_conflict": sum(a.conflicting for a in attempts),
             "booked": counts["booked"],
@@ -390,6 +404,12 @@ def main() -> None:
         type=int,
         default=2,
         help="server processes sharing the clients on PostgreSQL (SQLite: always 1)",
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=None,
+        help="PostgreSQL connections per server process (default: the server's, twice the cores)",
     )
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()

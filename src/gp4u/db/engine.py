@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,11 +49,18 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             apply_sqlite_pragmas(dbapi_connection)
 
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
+    kwargs.setdefault("pool_size", default_pool_size())
+    kwargs.setdefault("max_overflow", 0)
     engine = create_async_engine(url, **kwargs)
     ping_when_idle(engine, IDLE_PING_SECONDS)
     return engine
+
+
+def default_pool_size() -> int:
+    """PostgreSQL connections per process: twice the CPU cores, at least 4. Requests beyond it
+    wait their turn for a connection; more connections than the cores can serve would only
+    queue inside the database, at a higher cost (bench/bookings.py, decision 36)."""
+    return max(4, 2 * (os.cpu_count() or 1))
 
 
 def ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
@@ -86,7 +94,8 @@ def ensure_data_dir(settings: Settings) -> None:
 
 def engine_from_settings(settings: Settings) -> AsyncEngine:
     ensure_data_dir(settings)
-    return create_engine(settings.effective_database_url)
+    pool = {"pool_size": settings.database_pool_size} if settings.database_pool_size else {}
+    return create_engine(settings.effective_database_url, **pool)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -40,14 +40,14 @@ MAY_HAVE_CREATED = frozenset({"ok", "unknown", "pending"})
 # --- ending ----------------------------------------------------------------------------------
 
 
-def move(
+async def move(
     session: AsyncSession, gs: GpuSession, target: State, now: datetime, actor: str, **detail: Any
 ) -> None:
     """Change a session's state as the state machine allows, and audit it."""
     previous = gs.state
     check_move(previous, target)
     gs.state = target.value
-    record(
+    await record(
         session,
         now,
         "state",
@@ -97,7 +97,9 @@ async def end_session(
             )
         else:
             await wallet.release_spend(session, gs.owner, charge_id, now)
-    move(session, gs, State.ENDING, now, actor, reason=reason.value, cost_micros=cost, note=detail)
+    await move(
+        session, gs, State.ENDING, now, actor, reason=reason.value, cost_micros=cost, note=detail
+    )
     gs.ending_at, gs.billing_end = now, end
     gs.cost, gs.end_reason, gs.end_detail = cost, reason.value, detail
     gs.next_destroy_at, gs.launch_lease_until = now, None
@@ -202,7 +204,7 @@ async def destroy_step(ctx: JobContext, session_id: int) -> str:
             final = State.TERMINATED if gs.instance_id or gs.running_at else State.FAILED
             gs.state, gs.destroy_confirmed_at, gs.next_destroy_at = final.value, now, None
             gs.needs_attention, gs.last_error = False, None
-            record(
+            await record(
                 session,
                 now,
                 "destroy_confirmed",
@@ -218,7 +220,7 @@ async def destroy_step(ctx: JobContext, session_id: int) -> str:
         gs.next_destroy_at = now + timedelta(seconds=retry_delay(gs.destroy_attempts))
         gs.last_error = "; ".join(errors + alive)[:1000]
         metrics.DESTROY_RETRIES.labels(gs.provider).inc()
-        record(
+        await record(
             session,
             now,
             "destroy_attempt",
@@ -313,9 +315,9 @@ def _billing_end(gs: GpuSession, reason: EndReason, now: datetime, ctx: JobConte
     return min(now, gs.expires_at) if gs.running_at else now
 
 
-def start_billing(session: AsyncSession, gs: GpuSession, now: datetime, actor: str) -> None:
+async def start_billing(session: AsyncSession, gs: GpuSession, now: datetime, actor: str) -> None:
     """The machine is up and reachable: the session runs, its paid time starts now."""
-    move(session, gs, State.RUNNING, now, actor)
+    await move(session, gs, State.RUNNING, now, actor)
     gs.running_at = now
     gs.expires_at = min(now + timedelta(minutes=gs.paid_minutes), gs.hard_deadline)
 
@@ -362,7 +364,7 @@ async def refresh_connections(ctx: JobContext) -> int:
                     and _agentless(ctx, name)
                     and instance.state is InstanceState.RUNNING
                 ):
-                    start_billing(session, row, ctx.clock.now(), "provider")
+                    await start_billing(session, row, ctx.clock.now(), "provider")
     return filled
 
 

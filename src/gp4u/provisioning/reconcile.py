@@ -142,7 +142,7 @@ async def _destroy_orphans(
             outcome=outcome,
         )
         async with unit_of_work(ctx.sessions) as session:
-            record(
+            await record(
                 session,
                 ctx.clock.now(),
                 "orphan_destroyed",
@@ -171,7 +171,7 @@ async def _update_seen(
             name, instance = found[0]
             if gs.instance_id is None:  # made by a launch that died before recording it
                 attempt = _maker(gs, name)
-                adopt(session, gs, name, instance, now, attempt=attempt, actor="reconcile")
+                await adopt(session, gs, name, instance, now, attempt=attempt, actor="reconcile")
                 if attempt is not None and gs.state != State.ENDING:
                     await _bill_as_attempted(session, gs, attempt)
                 adopted += 1

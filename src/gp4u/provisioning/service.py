@@ -130,7 +130,7 @@ async def create(
             f"{gs.gpu_count}× {gs.gpu} at {gs.provider}",
             now,
         )
-        record(
+        await record(
             session,
             now,
             "state",
@@ -215,7 +215,7 @@ async def open_for_reservation(
     session.add(gs)
     await session.flush()
     gs.env_sealed = seal_env({}, token, box_key, gs.id)
-    record(
+    await record(
         session,
         now,
         "state",
@@ -240,7 +240,7 @@ async def retime_for_reservation(
     gs.hard_deadline = ends_at + timedelta(seconds=settings.session_grace_seconds)
     start = gs.running_at or gs.created_at
     gs.paid_minutes = max(1, billing.billable_minutes(start, ends_at))
-    record(
+    await record(
         session,
         now,
         "extended",
@@ -437,7 +437,7 @@ async def extend(
         else:
             gs.expires_at = gs.created_at + timedelta(minutes=gs.paid_minutes)
         gs.warned_at = None
-        record(
+        await record(
             session,
             now,
             "extended",
@@ -479,7 +479,7 @@ async def agent_register(
         gs.last_heartbeat_at = gs.last_seen_at = now
         gs.agent_facts = facts
         if gs.state != State.RUNNING:
-            start_billing(session, gs, now, "agent")
+            await start_billing(session, gs, now, "agent")
         return {**_agent_terms(gs, ctx), "agent_secret": secret}
 
 

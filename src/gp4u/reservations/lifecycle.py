@@ -132,7 +132,7 @@ async def close(
         await outbox.enqueue(session, DESTROY_JOB, now, {"session_id": gs.id})
     reservation.state = target.value
     reservation.end_reason, reservation.end_detail, reservation.ended_at = reason, detail, now
-    record(
+    await record(
         session,
         now,
         f"reservation_{target.value}",
@@ -258,7 +258,9 @@ async def _activate(
     reservation.state = State.ACTIVE.value
     reservation.activated_at, reservation.session_id = now, gs.id
     reservation.captured_until = reservation.start_at
-    record(session, now, "reservation_active", session_id=gs.id, reservation_id=reservation.id)
+    await record(
+        session, now, "reservation_active", session_id=gs.id, reservation_id=reservation.id
+    )
     await notify(
         session,
         reservation.owner,

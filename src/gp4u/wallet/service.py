@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -356,7 +357,7 @@ async def authorise_spend(
     }
     charge_id = await repo.insert_charge(session, values)
     await _check_thresholds(session, owner, key_prefix, now, limits)
-    return charge_view(Charge(id=charge_id, **values))
+    return charge_view(SimpleNamespace(id=charge_id, **values))
 
 
 async def spending_room(
@@ -456,7 +457,8 @@ async def _charge(session: AsyncSession, owner: str, charge_id: int) -> Charge:
     return charge
 
 
-def charge_view(charge: Charge) -> dict[str, Any]:
+def charge_view(charge: Charge | SimpleNamespace) -> dict[str, Any]:
+    """A charge, or a new one's values (no ORM instance: holds sit on the booking path)."""
     return {
         "id": charge.id,
         "hold_id": charge.hold_id,
