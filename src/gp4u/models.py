@@ -4,7 +4,7 @@ from gp4u.accounts.models import ApiKey, ProviderCredential, RefreshToken, User
 from gp4u.alerts.models import Notification, Watch, WebhookDelivery
 from gp4u.audit.models import AuditEvent
 from gp4u.db.base import Base
-from gp4u.hosts.models import HostMachine, MachineBlock, MachineUptime
+from gp4u.hosts.models import HostMachine, MachineBlock, MachineRun, MachineUptime
 from gp4u.jobs.models import OutboxJob
 from gp4u.ledger.models import (
     AccountBalance,
@@ -35,6 +35,7 @@ __all__ = [
     "JournalEntry",
     "LedgerAccount",
     "MachineBlock",
+    "MachineRun",
     "MachineUptime",
     "MarketState",
     "Notification",

@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="Overrides the embedded database, e.g. postgresql+asyncpg://host/db."
     )
+    database_pool_size: int | None = Field(
+        None,
+        ge=1,
+        description="PostgreSQL connections each process keeps open (SQLite ignores it). Unset: "
+        "twice the CPU cores, at least 4; size it to the database server's cores, not the "
+        "number of clients.",
+    )
     redis_url: str | None = Field(
         None,
         description="Redis for distributed mode: Celery broker, and shared rate limits, circuit "
@@ -137,9 +144,10 @@ class Settings(BaseSettings):
         "with (nvidia-smi).",
     )
     host_sessions_provider: str = Field(
-        "local",
+        "gp4u",
         description="The provider adapter that starts a reservation's session on the booked "
-        "machine (`local`: machines on the server's own host).",
+        "machine. `gp4u`: the machine's own host agent starts it, wherever the machine is; "
+        "`local`: a process on the server's own host (a one-box demo).",
     )
     reservation_tick_seconds: float = Field(
         15.0, gt=0, description="Interval of the reservation manager (activation, capture, end)."

@@ -1,6 +1,8 @@
 """A tiny in-test GP4U broker: the three `/api/v1/agent/*` endpoints and the two
 `/api/v1/hosts/agent/*` endpoints of host mode, served for real on a free local port in a thread,
-with switches for the answers the agent must handle."""
+with switches for the answers the agent must handle. A host heartbeat's answer carries
+`host_runs` (the runs handed out) when it is set; the runs each heartbeat reported are in
+`host_heartbeats[i]["runs"]`."""
 
 from __future__ import annotations
 
@@ -49,6 +51,15 @@ class BrokerState:
     host_heartbeats: list[dict[str, Any]] = field(default_factory=list)
     host_auth: list[str | None] = field(default_factory=list)  # each heartbeat's Authorization
     host_unavailable_answers: int = 0
+    # The heartbeat answer's "runs" (any JSON, to send malformed ones too); None: no such key.
+    host_runs: Any = None
+
+    def host_reports(self) -> list[dict[str, Any]] | None:
+        """The runs the last host heartbeat reported (None: no heartbeat yet)."""
+        if not self.host_heartbeats:
+            return None
+        reports: list[dict[str, Any]] = self.host_heartbeats[-1]["runs"]
+        return reports
 
 
 def _error(status: int, name: str, detail: str) -> JSONResponse:
@@ -132,6 +143,8 @@ def create_broker(state: BrokerState) -> Starlette:
         }
         if state.host_heartbeat_seconds is not None:
             answer["heartbeat_seconds"] = state.host_heartbeat_seconds
+        if state.host_runs is not None:
+            answer["runs"] = state.host_runs
         return JSONResponse(answer)
 
     prefix = "/api/v1/agent"

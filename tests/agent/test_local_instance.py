@@ -1,6 +1,7 @@
-"""The local provider's instance process with the agent environment: it runs the agent in exit
-mode next to the workload, stops the workload's process group when the agent stops, and reports
-the workload's own exit as done."""
+"""The workload process (`gp4u.agent.workload`, what a local provider instance runs) with the
+agent environment: it runs the agent in exit mode next to the workload, stops the workload's
+process group when the agent stops, reports the workload's own exit as done and leaves its exit
+code in `exit_code`."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def _start(
     broker: RunningBroker, folder: Path, command: str, started: list[subprocess.Popen[bytes]]
 ) -> subprocess.Popen[bytes]:
     folder.mkdir()
-    module = [sys.executable, "-m", "gp4u.providers.local.instance"]
+    module = [sys.executable, "-m", "gp4u.agent.workload"]
     process = subprocess.Popen(
         [*module, "--instance-dir", str(folder), "--command", command],
         env=clean_env(**_agent_env(broker)),
@@ -84,6 +85,7 @@ def test_the_broker_saying_shutdown_stops_the_instance_and_its_workload(
 
     broker.state.action = "shutdown"
     assert process.wait(EXIT_TIMEOUT) == 10  # the agent's exit code
+    assert (folder / "exit_code").read_text() == "10\n"  # for an observer that is not its parent
     until(lambda: not _alive(workload) and not _alive(child), what="the workload to stop")
     log = (folder / "agent.log").read_text()
     assert "broker_shutdown" in log
@@ -95,6 +97,7 @@ def test_a_finished_workload_is_reported_done_with_its_exit_code(
 ) -> None:
     process = _start(broker, tmp_path / "i2", "sleep 0.5; exit 3", instance)
     assert process.wait(EXIT_TIMEOUT) == 0  # done
+    assert (tmp_path / "i2" / "exit_code").read_text() == "0\n"
     assert broker.state.done == [{"exit_code": 3, "message": "the startup command finished"}]
 
 

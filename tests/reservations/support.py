@@ -34,10 +34,13 @@ async def check_in(client: httpx.AsyncClient, token: str, count: int = 1) -> dic
     return dict(response.json())
 
 
-async def beat(client: httpx.AsyncClient, secret: str) -> dict[str, Any]:
+async def beat(
+    client: httpx.AsyncClient, secret: str, runs: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A host agent's heartbeat; `runs` are its run reports (None: an agent without runs)."""
     response = await client.post(
         "/api/v1/hosts/agent/heartbeat",
-        json={"facts": None},
+        json={"facts": None, "runs": runs},
         headers={"Authorization": f"Bearer {secret}"},
     )
     assert response.status_code == 200, response.text

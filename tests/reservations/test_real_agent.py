@@ -52,6 +52,7 @@ async def served(
         settings.model_copy(
             update={
                 "providers": "local",
+                "host_sessions_provider": "local",
                 "auth": "accounts",
                 "port": port,
                 "agent_heartbeat_seconds": 0.2,

@@ -40,7 +40,9 @@ async def test_the_provider_list_says_what_each_can_do_and_why_not(
     api: httpx.AsyncClient,
 ) -> None:
     items = {i["name"]: i for i in (await api.get("/api/v1/providers")).json()["items"]}
-    assert set(items) == {"vastai", "lambda", "local", "nosuch", "catalog-lambda"}
+    assert set(items) == {"vastai", "lambda", "local", "nosuch", "catalog-lambda", "gp4u"}
+    assert items["gp4u"]["kind"] == "host" and items["gp4u"]["capabilities"]["launch"] == "yes"
+    assert "listed by their owners" in items["gp4u"]["capabilities"]["offers"]
     assert items["lambda"]["capabilities"]["launch"].startswith("no API key")
     assert "GP4U_LAMBDA_API_KEY" in items["lambda"]["capabilities"]["launch"]
     assert items["vastai"]["capabilities"]["offers"] == "yes"  # anonymous search

@@ -1,10 +1,15 @@
 """The agent's HTTP clients to the broker: `BrokerClient` for a launched session's
 `/api/v1/agent/*` endpoints and `HostBrokerClient` for a host machine's
 `/api/v1/hosts/agent/*` endpoints. Both keep the agent secret to themselves; neither the token
-nor the secret ever goes into an exception message or a log line."""
+nor the secret ever goes into an exception message or a log line.
+
+A host heartbeat reports the machine's runs (`RunReport`) and its answer may order runs
+(`RunOrders`, parsed by `parse_runs`): see `gp4u.agent.hostruns`."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -56,12 +61,53 @@ class HostRegistration:
     heartbeat_seconds: float | None
 
 
+RUN_ID = re.compile(r"[0-9a-f]{12}")
+RUN_ACTIONS = ("run", "stop")
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """One run this machine has a record of, as a heartbeat reports it."""
+
+    id: str
+    state: str  # "running" (booting counts) | "exited"
+    exit_code: int | None  # once exited, when the process could write it
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "state": self.state, "exit_code": self.exit_code}
+
+
+@dataclass(frozen=True)
+class RunOrder:
+    """A run the broker wants on this machine: started ("run") or stopped ("stop"). `env` is
+    the run's whole environment; it holds the session agent's token and is never shown."""
+
+    id: str
+    action: str  # "run" | "stop"
+    command: str | None
+    env: dict[str, str] | None = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RunOrders:
+    """A heartbeat answer's `runs` list. `listed` holds every well-formed id the list names,
+    those of skipped entries too (a run named in a malformed entry is still wanted); `skipped`
+    says why each skipped entry was skipped, never with its env."""
+
+    orders: tuple[RunOrder, ...]
+    listed: frozenset[str]
+    skipped: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class HostBeat:
     machine_id: int | None
     status: str | None  # "listed" | "paused" | "retired"
     action: str  # "continue" | "stop"
     heartbeat_seconds: float | None
+    # None: the answer has no usable `runs` (an older broker): the runs stay as they are.
+    runs: RunOrders | None = None
+    runs_problem: str | None = None  # `runs` was there but not a list
 
 
 def _time(body: dict[str, Any], key: str) -> datetime | None:
@@ -89,6 +135,50 @@ def _int(body: dict[str, Any], key: str) -> int | None:
 def _str(body: dict[str, Any], key: str) -> str | None:
     value = body.get(key)
     return value if isinstance(value, str) else None
+
+
+def parse_runs(entries: list[Any]) -> RunOrders:
+    """Validate a heartbeat answer's `runs` list entry by entry: a malformed entry is skipped
+    (with the reason in `skipped`), never fatal."""
+    orders: list[RunOrder] = []
+    listed: set[str] = set()
+    skipped: list[str] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            skipped.append(f"runs[{index}]: not an object")
+            continue
+        run_id = entry.get("id")
+        if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
+            skipped.append(f"runs[{index}]: no id of 12 lowercase hex characters")
+            continue
+        name = f"runs[{index}] ({run_id})"
+        if run_id in listed:
+            skipped.append(f"{name}: the id is listed twice")
+            continue
+        listed.add(run_id)
+        action, command, env = entry.get("action"), entry.get("command"), entry.get("env")
+        if action not in RUN_ACTIONS:
+            skipped.append(f"{name}: unknown action {str(action)[:40]!r}")
+        elif command is not None and (not isinstance(command, str) or "\0" in command):
+            skipped.append(f"{name}: the command is not a string")
+        elif env is not None and not _is_env(env):
+            skipped.append(f"{name}: env does not map variable names to strings")
+        else:
+            env = None if env is None else dict(env)
+            orders.append(RunOrder(run_id, str(action), command, env))
+    return RunOrders(tuple(orders), frozenset(listed), tuple(skipped))
+
+
+def _is_env(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str)
+        and k
+        and "=" not in k
+        and "\0" not in k
+        and isinstance(v, str)
+        and "\0" not in v
+        for k, v in value.items()
+    )
 
 
 def _secret(body: dict[str, Any]) -> str:
@@ -220,16 +310,26 @@ class HostBrokerClient(_JsonBroker):
             heartbeat_seconds=_seconds(data, "heartbeat_seconds"),
         )
 
-    async def heartbeat(self, facts: dict[str, Any] | None) -> HostBeat:
-        data = await self._post("/heartbeat", {"facts": facts}, auth=True)
+    async def heartbeat(
+        self, facts: dict[str, Any] | None, runs: Sequence[RunReport] = ()
+    ) -> HostBeat:
+        body = {"facts": facts, "runs": [run.as_json() for run in runs]}
+        data = await self._post("/heartbeat", body, auth=True)
         action = _str(data, "action")
         if action is None:
             raise BrokerUnavailable("heartbeat answer without an action")
+        orders, problem = None, None
+        if isinstance(data.get("runs"), list):
+            orders = parse_runs(data["runs"])
+        elif data.get("runs") is not None:  # null counts as absent
+            problem = f"runs is a {type(data['runs']).__name__}, not a list: ignored"
         return HostBeat(
             machine_id=_int(data, "machine_id"),
             status=_str(data, "status"),
             action=action,
             heartbeat_seconds=_seconds(data, "heartbeat_seconds"),
+            runs=orders,
+            runs_problem=problem,
         )
 
 

@@ -39,8 +39,9 @@ def agent() -> None:
     signals that it finished with `done`.
 
     `host` is for GPU owners: it registers a machine listed on the GP4U marketplace with its
-    one-time machine token, reports its GPUs and heartbeats so the broker counts it as online.
-    It never powers anything off and runs until stopped.
+    one-time machine token, reports its GPUs and heartbeats so the broker counts it as online,
+    and runs the renters' sessions the broker hands it. It never powers anything off and runs
+    until stopped.
     """
 
 
@@ -259,7 +260,8 @@ Exit codes:
   2   bad options, or no token and no saved registration for this broker
 \b
 Under systemd, Restart=on-failure with RestartPreventExitStatus=10 11 restarts the
-agent after a crash or a reboot, but not after a retirement or a refusal.
+agent after a crash or a reboot, but not after a retirement or a refusal; with
+KillMode=process a restart leaves the running sessions alone.
 """
 )
 @broker_option
@@ -287,7 +289,7 @@ agent after a crash or a reboot, but not after a retirement or a refusal.
     default=cfg.DEFAULT_STATE_DIR,
     show_default=True,
     help=f"Where {cfg.HOST_STATE_FILE} (broker URL, machine id and agent secret; mode 0600) "
-    f"is kept (env {cfg.ENV_STATE_DIR}).",
+    f"and the sessions' {cfg.HOST_RUNS_DIR}/ folder are kept (env {cfg.ENV_STATE_DIR}).",
 )
 @log_format_option
 def host(
@@ -308,6 +310,13 @@ def host(
     call; the broker counts the machine as bookable while heartbeats arrive.
     When the broker is unreachable it keeps retrying at the same interval: it never stops
     on silence, never powers the machine off and serves no status endpoint.
+
+    \b
+    It also runs the sessions the broker hands the machine (renters' workloads, each with
+    its own session agent) in the state dir's runs/ folder, reports them with every
+    heartbeat and stops them when the broker says so. Retired (10) or refused (11), it
+    stops them before exiting; stopped by a signal (14), it leaves them running and picks
+    them up again on the next start.
     """
     from gp4u.agent.host import HostSetupError, run_host
 

@@ -1,5 +1,5 @@
 """Talking to a running agent's local status endpoint: what `gp4u agent status/done` and the
-local instance process use."""
+workload process (`gp4u.agent.workload`) use."""
 
 from __future__ import annotations
 

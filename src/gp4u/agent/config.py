@@ -23,6 +23,7 @@ ENV_HOST_TOKEN = "GP4U_HOST_TOKEN"  # noqa: S105 - the variable's name, not a to
 DEFAULT_STATE_DIR = "~/.gp4u-agent"
 STATE_FILE = "agent.json"
 HOST_STATE_FILE = "host-agent.json"
+HOST_RUNS_DIR = "runs"  # host mode: one folder per run the broker handed this machine
 OnShutdown = Literal["poweroff", "exit"]
 
 
@@ -86,6 +87,10 @@ class HostConfig:
     @property
     def state_file(self) -> Path:
         return self.state_dir / HOST_STATE_FILE
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.state_dir / HOST_RUNS_DIR
 
 
 def parse_time(value: str) -> datetime:

@@ -3,7 +3,12 @@ with the machine's one-time token, saves the machine id and agent secret in `hos
 (mode 0600) so a restart needs no new token, then heartbeats until the broker says "stop", the
 secret is refused (401) or a signal arrives. The broker counts the machine as online while the
 heartbeats arrive. Host mode never powers anything off and has no dead-man switches: when the
-broker is unreachable it keeps trying at the normal interval."""
+broker is unreachable it keeps trying at the normal interval.
+
+It also runs the sessions the broker hands the machine: each heartbeat reports the machine's
+runs and its answer says which to start or stop (`gp4u.agent.hostruns`). Retired or revoked, the
+agent terminates its runs before it exits; stopped by a signal, it leaves them running for the
+next start to pick up."""
 
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ from gp4u.agent import AGENT_VERSION
 from gp4u.agent.broker import BrokerUnavailable, HostBrokerClient, Rejected, Unauthorized
 from gp4u.agent.config import ENV_HOST_TOKEN, HostConfig
 from gp4u.agent.facts import collect_facts
+from gp4u.agent.hostruns import HostRuns
 from gp4u.kit.logging import configure_logging, get_logger
 
 log = get_logger("gp4u.agent.host")
@@ -208,6 +214,7 @@ class HostAgent:
         self.next_call_at = monotonic()
         self.outcome: HostOutcome | None = None
         self.wake = asyncio.Event()
+        self.runs = HostRuns(config.runs_dir)
 
     @property
     def registered(self) -> bool:
@@ -296,7 +303,8 @@ class HostAgent:
 
     async def _heartbeat(self) -> None:
         facts = await self._facts_if_due()
-        beat = await self.broker.heartbeat(facts)
+        runs = self.runs.report()
+        beat = await self.broker.heartbeat(facts, runs)
         self.beats += 1
         if beat.machine_id is not None and beat.machine_id != self.machine_id:
             log.warning(
@@ -307,11 +315,19 @@ class HostAgent:
             log.info("machine status", machine_id=self.machine_id, status=beat.status)
             self.status = beat.status
         self._succeeded(facts, beat.heartbeat_seconds)
-        log.debug("heartbeat", action=beat.action, status=beat.status, facts=facts is not None)
+        log.debug(
+            "heartbeat",
+            action=beat.action,
+            status=beat.status,
+            facts=facts is not None,
+            runs=len(runs),
+        )
         if beat.action == "stop":
             self._finish(HostOutcome.RETIRED, status=beat.status)
-        elif beat.action != "continue":
+            return
+        if beat.action != "continue":
             log.warning("unknown heartbeat action, carrying on", action=beat.action)
+        await self.runs.apply(beat.runs, beat.runs_problem)
 
     def _succeeded(
         self, facts_sent: dict[str, Any] | None, heartbeat_seconds: float | None
@@ -357,6 +373,9 @@ class HostAgent:
         self._finish(HostOutcome.REVOKED, call=call, detail=detail, cause=why)
 
     def _finish(self, outcome: HostOutcome, **details: Any) -> None:
+        """Record the outcome. Retired or revoked, the machine's runs are terminated (in the
+        background: `run()` waits for them, a stepping caller awaits `runs.settle()`); stopped
+        by a signal, they are left running for the next start."""
         if self.outcome is not None:
             return
         self.outcome = outcome
@@ -368,13 +387,16 @@ class HostAgent:
             machine_id=self.machine_id,
             **details,
         )
+        if outcome in (HostOutcome.RETIRED, HostOutcome.REVOKED):
+            self.runs.stop_all()
 
     # --- the real loop ---------------------------------------------------------------------
 
     async def run(self) -> HostOutcome:
         """Until an outcome: the broker call runs in a task, so a signal is obeyed at once even
         while a call hangs. A registration in flight gets up to the request timeout to finish,
-        so a spent token's secret is still saved."""
+        so a spent token's secret is still saved. Before returning it waits for the runs'
+        terminations (retired, revoked), or cancels those in flight (stopped)."""
         call: asyncio.Task[None] | None = None
         registering = False
         try:
@@ -399,6 +421,8 @@ class HostAgent:
                 call.cancel()
                 with suppress(asyncio.CancelledError):
                     await call
+            ending = self.outcome in (HostOutcome.RETIRED, HostOutcome.REVOKED)
+            await self.runs.settle(cancel=not ending)
 
 
 def run_host(
@@ -439,6 +463,7 @@ async def _serve(
         registration="saved" if saved else "token",
         heartbeat_seconds=config.heartbeat_seconds,
         state_file=str(config.state_file),
+        runs=len(agent.runs.store.records()),
         pid=os.getpid(),
         version=AGENT_VERSION,
     )

@@ -1,4 +1,4 @@
-"""`agent.json` in the state dir: how `gp4u agent done/status` (and the local instance) find a
+"""`agent.json` in the state dir: how `gp4u agent done/status` (and the workload process) find a
 running agent's status endpoint. It holds the pid, the status URL and the session id, no secret."""
 
 from __future__ import annotations

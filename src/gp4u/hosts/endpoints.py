@@ -256,7 +256,8 @@ async def agent_heartbeat(
     clock: ClockDep,
     authorization: AgentAuth = None,
 ) -> FastJSON:
+    reports = None if body.runs is None else [r.model_dump() for r in body.runs]
     view = await service.agent_heartbeat(
-        session, bearer_secret(authorization), body.facts, settings, clock.now()
+        session, bearer_secret(authorization), body.facts, reports, settings, clock.now()
     )
     return FastJSON(view)

@@ -68,6 +68,15 @@ class HostMachine(Base):
         Index("ix_host_machines_status", "status"),
     )
 
+    def online_at(self, now: datetime, offline_after_seconds: float) -> bool:
+        """Its agent registered and was heard from within `offline_after_seconds`."""
+        beat = self.last_heartbeat_at
+        return (
+            self.agent_secret_digest is not None
+            and beat is not None
+            and (now - beat).total_seconds() <= offline_after_seconds
+        )
+
 
 class MachineBlock(Base):
     """A one-off period in which the owner does not rent the machine out."""
@@ -93,3 +102,31 @@ class MachineUptime(Base):
     machine_id: Mapped[int] = mapped_column(ForeignKey("host_machines.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     online_seconds: Mapped[float] = mapped_column(Float)
+
+
+class MachineRun(Base):
+    """A session's workload on a host machine, started by the machine's own host agent: the
+    broker records it (pending), hands it out in a heartbeat answer (starting), and the agent
+    reports it running and finally exited. `wanted` turns to "stop" when the session ends. The
+    environment holds the session agent's one-time token, so it is kept sealed and dropped as
+    soon as the agent reports the run started."""
+
+    __tablename__ = "machine_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(12), unique=True)
+    machine_id: Mapped[int] = mapped_column(ForeignKey("host_machines.id"))
+    client_token: Mapped[str] = mapped_column(String(80), unique=True)
+    label: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str | None] = mapped_column(String(64))
+    command: Mapped[str | None] = mapped_column(Text)
+    env_sealed: Mapped[str | None] = mapped_column(Text)
+    wanted: Mapped[str] = mapped_column(String(8))  # run | stop
+    state: Mapped[str] = mapped_column(String(12))  # providers.hosts.port.RunState
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    handed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_machine_runs_machine", "machine_id", "ended_at"),)

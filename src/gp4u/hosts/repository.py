@@ -25,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.db.base import UtcDateTime
-from gp4u.hosts.models import HostMachine, MachineBlock, MachineUptime
+from gp4u.hosts.models import HostMachine, MachineBlock, MachineRun, MachineUptime
 from gp4u.offers.models import Offer
 
 # The reservation states that hold a machine's time (reservations.states.BLOCKING; a test
@@ -220,3 +220,45 @@ async def earned(session: AsyncSession, host: str) -> tuple[int, int]:
     query = select(func.coalesce(func.sum(b.captured), 0), func.coalesce(func.sum(b.fee), 0))
     gross, fee = (await session.execute(query.where(b.host == host))).one()
     return int(gross), int(fee)
+
+
+# --- runs on host machines ---------------------------------------------------------------------
+
+_RUNS = select(MachineRun, HostMachine).join(HostMachine, HostMachine.id == MachineRun.machine_id)
+
+
+async def run_by_client_token(
+    session: AsyncSession, client_token: str
+) -> tuple[MachineRun, HostMachine] | None:
+    found = await session.execute(_RUNS.where(MachineRun.client_token == client_token))
+    row = found.one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+async def runs_by_id(
+    session: AsyncSession, run_ids: Sequence[str], *, lock: bool = False
+) -> list[tuple[MachineRun, HostMachine]]:
+    query = _RUNS.where(MachineRun.run_id.in_(list(run_ids))).order_by(MachineRun.id)
+    if lock and _dialect(session) != "sqlite":
+        query = query.with_for_update(of=MachineRun)
+    return [(r[0], r[1]) for r in (await session.execute(query)).all()]
+
+
+async def live_runs(
+    session: AsyncSession, label_prefix: str
+) -> list[tuple[MachineRun, HostMachine]]:
+    """Runs not ended whose label starts with the prefix (one deployment's)."""
+    query = _RUNS.where(
+        MachineRun.ended_at.is_(None), MachineRun.label.startswith(label_prefix, autoescape=True)
+    ).order_by(MachineRun.id)
+    return [(r[0], r[1]) for r in (await session.execute(query)).all()]
+
+
+async def open_runs_of(session: AsyncSession, machine_id: int) -> list[MachineRun]:
+    """A machine's runs not ended yet, locked (its heartbeat changes them)."""
+    query = (
+        select(MachineRun)
+        .where(MachineRun.machine_id == machine_id, MachineRun.ended_at.is_(None))
+        .order_by(MachineRun.id)
+    )
+    return list((await session.scalars(_lock(query, session, "update"))).all())

@@ -178,8 +178,30 @@ class HostAgentRegisteredOut(BaseModel):
     gpu_check_detail: str | None
 
 
+class RunReportIn(RequestModel):
+    id: str = Field(pattern=r"^[0-9a-f]{12}$")
+    state: Literal["running", "exited"]
+    exit_code: int | None = None
+
+
 class HostAgentBeatIn(RequestModel):
     facts: dict[str, Any] | None = None
+    runs: list[RunReportIn] | None = Field(
+        None,
+        max_length=100,
+        description="Every run the agent has (sessions' workloads on this machine); omitted by "
+        "agents that do not run sessions, which then get none.",
+    )
+
+
+class RunOrderOut(BaseModel):
+    id: str
+    action: Literal["run", "stop"]
+    command: str | None = Field(description="The renter's startup command.")
+    env: dict[str, str] | None = Field(
+        description="The workload's environment (with the session agent's one-time token), "
+        "sent until the agent reports the run started."
+    )
 
 
 class HostAgentBeatOut(BaseModel):
@@ -187,6 +209,9 @@ class HostAgentBeatOut(BaseModel):
     status: str
     action: Literal["continue", "stop"]
     heartbeat_seconds: float
+    runs: list[RunOrderOut] = Field(
+        description="The runs the agent should have; it stops and forgets any other."
+    )
 
 
 class PayoutIn(RequestModel):

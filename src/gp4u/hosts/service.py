@@ -4,6 +4,7 @@ listed machines are published to the market as offers (`source: host`, `provider
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from gp4u.accounts.principal import Principal
 from gp4u.audit.service import record
 from gp4u.catalog.normalise import normalise_gpu
 from gp4u.hosts import availability as cal
-from gp4u.hosts import gpucheck
+from gp4u.hosts import gpucheck, runs
 from gp4u.hosts import repository as repo
 from gp4u.hosts.models import HostMachine, MachineBlock
 from gp4u.hosts.reliability import WINDOW, reliability, uptime
@@ -142,7 +143,7 @@ async def register(
     _terms(machine, stated)
     session.add(machine)
     await session.flush()
-    record(session, now, "machine_listed", actor=principal.user_id, machine_id=machine.id)
+    await record(session, now, "machine_listed", actor=principal.user_id, machine_id=machine.id)
     await _publish_soon(session, now)
     return {**machine_view(machine, now, None), "agent_token": token}
 
@@ -188,7 +189,7 @@ async def update(
             machine.agent_token_digest = None
         machine.status = status
     machine.updated_at = now
-    record(
+    await record(
         session,
         now,
         "machine_changed",
@@ -210,7 +211,7 @@ async def new_agent_token(
     token = new_token()
     machine.agent_token_digest, machine.agent_secret_digest = digest(token), None
     machine.updated_at = now
-    record(session, now, "machine_token", actor=principal.user_id, machine_id=machine.id)
+    await record(session, now, "machine_token", actor=principal.user_id, machine_id=machine.id)
     return {"machine_id": machine.id, "agent_token": token}
 
 
@@ -294,12 +295,7 @@ def _span(start: datetime, end: datetime) -> str:
 
 
 def is_online(machine: HostMachine, now: datetime, settings: Settings) -> bool:
-    beat = machine.last_heartbeat_at
-    return (
-        machine.agent_secret_digest is not None
-        and beat is not None
-        and (now - beat).total_seconds() <= settings.host_offline_after_seconds
-    )
+    return machine.online_at(now, settings.host_offline_after_seconds)
 
 
 def not_bookable_reason(machine: HostMachine, now: datetime, settings: Settings) -> str | None:
@@ -431,7 +427,7 @@ async def agent_register(
     machine.agent_secret_digest, machine.agent_registered_at = digest(secret), now
     machine.last_heartbeat_at, machine.agent_facts = now, facts
     _check_gpus(machine)
-    record(
+    await record(
         session, now, "machine_agent", actor="agent", machine_id=machine.id, check=machine.gpu_check
     )
     await _publish_soon(session, now)
@@ -448,11 +444,13 @@ async def agent_heartbeat(
     session: AsyncSession,
     secret: str,
     facts: dict[str, Any] | None,
+    reports: Sequence[Mapping[str, Any]] | None,
     settings: Settings,
     now: datetime,
 ) -> dict[str, Any]:
     """Count the time since the previous heartbeat as online (when it is short enough), keep
-    the facts, and tell a retired machine's agent to stop."""
+    the facts, trade run reports for the runs the agent should have (`runs.exchange`), and
+    tell a retired machine's agent to stop."""
     machine = await repo.by_secret(session, digest(secret))
     if machine is None:
         raise NotAuthenticated("this machine secret is not valid")
@@ -472,6 +470,7 @@ async def agent_heartbeat(
         "status": machine.status,
         "action": "stop" if machine.status == "retired" else "continue",
         "heartbeat_seconds": settings.host_heartbeat_seconds,
+        "runs": await runs.exchange(session, machine, reports, settings, now),
     }
 
 

@@ -20,7 +20,7 @@ from typing import ClassVar, Literal, Self
 from gp4u.providers.base import NotSupported, ParseReport
 from gp4u.providers.gateway import CallPolicy, Gateway, ProviderClient
 
-ProviderKind = Literal["marketplace", "cloud", "catalog", "local"]
+ProviderKind = Literal["marketplace", "cloud", "catalog", "local", "host"]
 
 
 class Capability(StrEnum):
@@ -184,6 +184,8 @@ class ProviderAdapter(ABC):
     source: ClassVar[str] = "live"  # the market source its offers are imported as
     live: ClassVar[bool] = True  # live marketplaces sync every 30 s, catalogs hourly
     min_sync_seconds: ClassVar[float] = 0.0  # a source that changes slower is polled no faster
+    # Its source's offers come from syncing `list_offers`, so they turn stale when syncs stop.
+    synced: ClassVar[bool] = True
     # The launch's startup command runs on the machine, so the GP4U node agent can check in.
     # Where it cannot, a session turns running when the provider reports the machine reachable.
     runs_agent: ClassVar[bool] = True

@@ -24,6 +24,9 @@ from gp4u.kit.logging import get_logger
 from gp4u.providers.cache import CachedOffers, CachePolicy, OfferCache
 from gp4u.providers.catalog.adapter import CatalogAdapter
 from gp4u.providers.gateway import Gateway, Transport
+from gp4u.providers.hosts.adapter import NAME as HOST_ADAPTER
+from gp4u.providers.hosts.adapter import HostAdapter
+from gp4u.providers.hosts.port import HostFleet
 from gp4u.providers.interface import ProviderAdapter
 from gp4u.settings import Settings
 
@@ -164,9 +167,14 @@ def build_providers(
     *,
     redis: Redis | None = None,
     transport: Transport | None = None,
+    fleet: HostFleet | None = None,
 ) -> ProviderSet:
+    """`fleet` (the hosts marketplace's runs) adds the `gp4u` adapter, which starts sessions on
+    host machines."""
     gateway = Gateway(clock=clock, redis=redis, transport=transport)
     providers = ProviderSet(gateway, OfferCache(clock, redis), settings)
+    if fleet is not None:
+        providers.adapters[HOST_ADAPTER] = HostAdapter.attach(gateway, fleet)
     for name in settings.provider_list:
         try:
             cls = adapter_class(name)

@@ -67,6 +67,11 @@ def _down(gs: GpuSession) -> set[str]:
 def launchable(providers: ProviderSet, source: str, provider: str) -> ProviderAdapter:
     """The adapter that launches offers of this (source, provider), or Conflict saying why none
     can."""
+    if source == "host":
+        raise Conflict(
+            "host machines are booked by time, not launched on demand: book one with "
+            "POST /api/v1/reservations (gp4u book)"
+        )
     for adapter in providers.adapters.values():
         if adapter.source == source and adapter.provider == provider:
             reason = adapter.capabilities().reason(Capability.LAUNCH)
@@ -185,8 +190,8 @@ def _request(ctx: JobContext, gs: GpuSession, q: Quote, attempt: int, key: bytes
         "GP4U_AGENT_BROKER_TIMEOUT_SECONDS": f"{s.agent_broker_timeout_seconds:g}",
     }
     command = gs.startup_command
-    if q.adapter.kind == "local":
-        # The local instance process runs the agent itself; the machine is that process.
+    if q.adapter.kind in ("local", "host"):
+        # The workload process runs the agent itself; the machine is that process.
         agent_env |= {"GP4U_AGENT_ON_SHUTDOWN": "exit", "GP4U_AGENT_STATUS_PORT": "0"}
     else:
         bootstrap = AGENT_BOOTSTRAP.format(version=__version__)
@@ -325,7 +330,7 @@ async def _record_attempt(
             return False
         _put_attempt(gs, attempt)
         gs.launch_lease_until = now + LEASE if lease else None
-        record(
+        await record(
             session,
             now,
             "launch_attempt",
@@ -353,14 +358,14 @@ async def _record_instance(
         gs = await repo.get(session, session_id, lock=True)
         if gs is None:
             return "missing"
-        adopt(session, gs, q.adapter.name, instance, now, attempt=attempt)
+        await adopt(session, gs, q.adapter.name, instance, now, attempt=attempt)
         gs.offer_id, gs.offer_ref = q.offer.id, q.current.offer_ref or gs.offer_ref
         gs.price_per_hour = min(q.price_per_hour, gs.max_price_per_hour)
         gs.instance_type = q.current.instance_type
         return gs.state
 
 
-def adopt(
+async def adopt(
     session: AsyncSession,
     gs: GpuSession,
     provider: str,
@@ -382,7 +387,7 @@ def adopt(
     gs.launch_lease_until, gs.last_seen_at = None, now
     if gs.state == State.PROVISIONING:
         gs.state = State.STARTING.value
-    record(
+    await record(
         session,
         now,
         "provisioned",

@@ -219,6 +219,8 @@ async def sweep_staleness(
     changed: dict[str, dict[str, int]] = {}
     async with _write_turn(sessions), unit_of_work(sessions) as session:
         for name, adapter in providers.adapters.items():
+            if not adapter.synced:
+                continue
             stale, expired = await _apply_staleness(session, providers, adapter, clock.now())
             if stale or expired:
                 changed[name] = {"stale": stale, "expired": expired}

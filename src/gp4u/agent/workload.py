@@ -1,10 +1,15 @@
-"""The process a local instance runs: it records that it is up, runs the startup command if
-there is one, and otherwise waits until it is terminated (SIGTERM).
+"""The workload process of a session: what a `local` provider instance runs on the broker's own
+box and what the host agent runs for a session on a host's machine (`python -m
+gp4u.agent.workload --instance-dir DIR [--command CMD]`, started through
+`gp4u.agent.workloads.WorkloadStore`). It records that it is up (the `running` marker), runs the
+startup command if there is one, and otherwise waits until it is terminated (SIGTERM). When it
+exits it writes its exit code to `DIR/exit_code`, so an observer that is not its parent (a
+restarted host agent) can know it; a process killed by SIGKILL leaves no such file.
 
 With GP4U_AGENT_TOKEN and GP4U_AGENT_BROKER in its environment it also runs the node agent
 (`python -m gp4u.agent run --on-shutdown exit`, status port 0, state dir = the instance dir, log
 in `agent.log`) the way a real machine would: when the agent stops, the workload's whole process
-group is terminated and the instance exits with the agent's exit code; when the workload exits
+group is terminated and the process exits with the agent's exit code; when the workload exits
 by itself, the agent is told it is done, with the command's exit code. The workload gets
 GP4U_AGENT_STATE_DIR (so `gp4u agent done` finds the agent) and not the token."""
 
@@ -22,13 +27,32 @@ from pathlib import Path
 
 AGENT_ENV = ("GP4U_AGENT_TOKEN", "GP4U_AGENT_BROKER")
 GRACE_SECONDS = 2.0
+RUNNING_FILE = "running"  # written once the process is up: the instance is running
+EXIT_CODE_FILE = "exit_code"  # written when it exits
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="A GP4U local instance.")
+    parser = argparse.ArgumentParser(description="A GP4U session's workload process.")
     parser.add_argument("--instance-dir", type=Path, required=True)
     parser.add_argument("--command", default=None)
     args = parser.parse_args(argv)
+    code = 1  # what Python exits with when _run raises
+    try:
+        code = _run(args.instance_dir, args.command)
+    finally:
+        write_exit_code(args.instance_dir, code)
+    return code
+
+
+def write_exit_code(folder: Path, code: int) -> None:
+    """Replace `exit_code` atomically, so a reader never sees half a file."""
+    tmp = folder / f".{EXIT_CODE_FILE}.{os.getpid()}.tmp"
+    with suppress(OSError):  # the folder is gone: nobody is left to read it
+        tmp.write_text(f"{code}\n")
+        tmp.replace(folder / EXIT_CODE_FILE)
+
+
+def _run(folder: Path, command: str | None) -> int:
     stop = False
 
     def on_term(*_: object) -> None:
@@ -36,11 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         stop = True
 
     signal.signal(signal.SIGTERM, on_term)
-    (args.instance_dir / "running").write_text(str(os.getpid()))
+    (folder / RUNNING_FILE).write_text(str(os.getpid()))
     if all(os.environ.get(name) for name in AGENT_ENV):
-        return _with_agent(args.instance_dir, args.command, lambda: stop)
-    if args.command:
-        child = subprocess.Popen(args.command, shell=True, cwd=args.instance_dir)  # noqa: S602 - the renter's own command on their own machine  # nosec B602
+        return _with_agent(folder, command, lambda: stop)
+    if command:
+        child = subprocess.Popen(command, shell=True, cwd=folder)  # noqa: S602 - the renter's own command on their own machine  # nosec B602
         while not stop and child.poll() is None:
             time.sleep(0.2)
         if child.poll() is None:
@@ -76,7 +100,7 @@ def _with_agent(folder: Path, command: str | None, stopped: Callable[[], bool]) 
                     reported = True
             time.sleep(0.2)
     finally:
-        # Within the local adapter's 5 s before it SIGKILLs us (and would orphan the workload).
+        # Within the WorkloadStore's 5 s before it SIGKILLs us (and would orphan the workload).
         if agent.poll() is None:
             agent.terminate()
         if workload is not None:

@@ -1,0 +1,1 @@
+"""The adapter that runs sessions on host machines (GP4U's own marketplace)."""
