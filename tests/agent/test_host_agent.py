@@ -108,13 +108,6 @@ class HostProcess:
 
 
 @pytest.fixture
-def broker() -> Iterator[RunningBroker]:
-    running = start_broker()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
 def spawn() -> Iterator[list[HostProcess]]:
     """Agents started by a test; any left running at the end are killed."""
     started: list[HostProcess] = []

@@ -10,7 +10,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,10 @@ from tests.agent.broker import (
     SECRET,
     TOKEN,
     RunningBroker,
-    start_broker,
     until,
     until_async,
 )
+from tests.agent.broker import pid_alive as alive
 from tests.agent.test_host_agent import EXIT_TIMEOUT, HostProcess
 
 RUN_A, RUN_B, RUN_C, RUN_D = "a1a1a1a1a1a1", "b2b2b2b2b2b2", "c3c3c3c3c3c3", "d4d4d4d4d4d4"
@@ -46,22 +46,6 @@ def stop(run_id: str) -> dict[str, Any]:
 
 def running(*run_ids: str) -> list[dict[str, Any]]:
     return [{"id": i, "state": "running", "exit_code": None} for i in run_ids]
-
-
-def alive(pid: int) -> bool:
-    """Running, and not a zombie nobody reaped."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-@pytest.fixture
-def broker() -> Iterator[RunningBroker]:
-    running = start_broker()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

@@ -16,24 +16,8 @@ import pytest
 from gp4u.providers.gateway import Gateway
 from gp4u.providers.interface import InstanceState, LaunchRequest, Tags
 from gp4u.providers.local.adapter import OFFER_REF, LocalAdapter
-from tests.agent.broker import SECRET, TOKEN, RunningBroker, start_broker, until, until_async
+from tests.agent.broker import SECRET, TOKEN, RunningBroker, pid_alive, until, until_async
 from tests.agent.test_process import EXIT_TIMEOUT, clean_env
-
-
-def _alive(pid: int) -> bool:
-    """Running, and not a zombie nobody reaped."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-@pytest.fixture
-def broker() -> Iterator[RunningBroker]:
-    running = start_broker()
-    yield running
-    running.stop()
 
 
 def _agent_env(broker: RunningBroker) -> dict[str, str]:
@@ -81,12 +65,12 @@ def test_the_broker_saying_shutdown_stops_the_instance_and_its_workload(
     assert (folder / "running").read_text() == str(process.pid)
     workload = int((folder / "workload.pid").read_text())
     child = int((folder / "child.pid").read_text())
-    assert _alive(workload) and _alive(child)
+    assert pid_alive(workload) and pid_alive(child)
 
     broker.state.action = "shutdown"
     assert process.wait(EXIT_TIMEOUT) == 10  # the agent's exit code
     assert (folder / "exit_code").read_text() == "10\n"  # for an observer that is not its parent
-    until(lambda: not _alive(workload) and not _alive(child), what="the workload to stop")
+    until(lambda: not pid_alive(workload) and not pid_alive(child), what="the workload to stop")
     log = (folder / "agent.log").read_text()
     assert "broker_shutdown" in log
     assert TOKEN not in log and SECRET not in log
@@ -110,7 +94,7 @@ def test_sigterm_stops_agent_and_workload(
     workload = int((folder / "workload.pid").read_text())
     process.terminate()
     assert process.wait(EXIT_TIMEOUT) == 0
-    assert not _alive(workload)
+    assert not pid_alive(workload)
     assert broker.state.done == []
 
 

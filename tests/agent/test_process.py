@@ -70,13 +70,6 @@ def assert_no_secrets(text: str) -> None:
 
 
 @pytest.fixture
-def broker() -> Iterator[RunningBroker]:
-    running = start_broker()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
 def spawn(tmp_path: Path) -> Iterator[list[AgentProcess]]:
     """Agents started by a test; any left running at the end are killed."""
     started: list[AgentProcess] = []
