@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     String,
+    and_,
     bindparam,
     column,
     func,
@@ -104,6 +105,11 @@ async def publishable(session: AsyncSession) -> list[HostMachine]:
     return list((await session.scalars(query)).all())
 
 
+def _overlapping(start_col: Any, end_col: Any, start: Any, end: Any) -> Any:
+    """Rows whose half-open [start_col, end_col) overlaps [start, end)."""
+    return and_(start_col < end, end_col > start)
+
+
 async def blocks(
     session: AsyncSession, machine_id: int, start: datetime, end: datetime
 ) -> list[MachineBlock]:
@@ -111,8 +117,7 @@ async def blocks(
         select(MachineBlock)
         .where(
             MachineBlock.machine_id == machine_id,
-            MachineBlock.start_at < end,
-            MachineBlock.end_at > start,
+            _overlapping(MachineBlock.start_at, MachineBlock.end_at, start, end),
         )
         .order_by(MachineBlock.start_at)
     )
@@ -122,17 +127,17 @@ async def blocks(
 Span = tuple[datetime, datetime]
 # Blocked and booked time of one machine overlapping [start, end), in one prepared statement:
 # the booking path reads it under the machine's lock, so it is kept cheap.
+_START: Any = bindparam("start")
+_END: Any = bindparam("end")
 _BUSY = union_all(
     select(MachineBlock.start_at, MachineBlock.end_at, literal(True).label("blocked")).where(
         MachineBlock.machine_id == bindparam("machine_id"),
-        MachineBlock.start_at < bindparam("end"),
-        MachineBlock.end_at > bindparam("start"),
+        _overlapping(MachineBlock.start_at, MachineBlock.end_at, _START, _END),
     ),
     select(_bookings.c.start_at, _bookings.c.end_at, literal(False).label("blocked")).where(
         _bookings.c.machine_id == bindparam("machine_id"),
         _bookings.c.state.in_(BLOCKING_STATES),
-        _bookings.c.start_at < bindparam("end"),
-        _bookings.c.end_at > bindparam("start"),
+        _overlapping(_bookings.c.start_at, _bookings.c.end_at, _START, _END),
     ),
 )
 
@@ -167,8 +172,7 @@ async def bookings(
         .where(
             b.machine_id.in_(machine_ids),
             b.state.in_(states),
-            b.start_at < end,
-            b.end_at > start,
+            _overlapping(b.start_at, b.end_at, start, end),
         )
         .order_by(b.start_at, b.id)
     )

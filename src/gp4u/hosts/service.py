@@ -26,6 +26,7 @@ from gp4u.kit.tokens import digest, new_token
 from gp4u.ledger import service as ledger
 from gp4u.offers import service as market
 from gp4u.providers.base import ParseReport, ProviderOffer
+from gp4u.providers.hosts.port import host_ref
 from gp4u.settings import Settings
 from gp4u.wallet import repository as wallet_repo
 from gp4u.wallet import service as wallet
@@ -519,7 +520,7 @@ async def _publish_soon(session: AsyncSession, now: datetime) -> None:
 def _offer(machine: HostMachine, available: bool) -> ProviderOffer:
     return ProviderOffer(
         provider=PROVIDER,
-        instance_type=f"host-{machine.id}",
+        instance_type=host_ref(machine.id),
         gpu_name=machine.gpu_raw_name,
         gpu_count=machine.gpu_count,
         price_per_hour=machine.price_per_hour,

@@ -97,11 +97,12 @@ class Tags:
         return labels
 
     @classmethod
-    def parse(cls, label: str | None) -> Tags | None:
+    def parse(cls, label: str | None, owner: str | None = None) -> Tags | None:
+        """The tags in a label; `owner` where the provider keeps it apart from the label."""
         match = _TAG.match(label or "")
         if not match:
             return None
-        return cls(match["deployment"], match["session"])
+        return cls(match["deployment"], match["session"], owner or None)
 
     @classmethod
     def from_labels(cls, labels: Mapping[str, str] | None) -> Tags | None:
@@ -189,6 +190,9 @@ class ProviderAdapter(ABC):
     # The launch's startup command runs on the machine, so the GP4U node agent can check in.
     # Where it cannot, a session turns running when the provider reports the machine reachable.
     runs_agent: ClassVar[bool] = True
+    # The instance is a GP4U workload process that starts the node agent itself (`local`, host
+    # machines), so the launch needs no agent bootstrap in its startup command.
+    agent_in_workload: ClassVar[bool] = False
     default_base_url: ClassVar[str] = ""
     call_policy: ClassVar[CallPolicy] = CallPolicy()
 

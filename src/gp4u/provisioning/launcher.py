@@ -190,8 +190,7 @@ def _request(ctx: JobContext, gs: GpuSession, q: Quote, attempt: int, key: bytes
         "GP4U_AGENT_BROKER_TIMEOUT_SECONDS": f"{s.agent_broker_timeout_seconds:g}",
     }
     command = gs.startup_command
-    if q.adapter.kind in ("local", "host"):
-        # The workload process runs the agent itself; the machine is that process.
+    if q.adapter.agent_in_workload:
         agent_env |= {"GP4U_AGENT_ON_SHUTDOWN": "exit", "GP4U_AGENT_STATUS_PORT": "0"}
     else:
         bootstrap = AGENT_BOOTSTRAP.format(version=__version__)

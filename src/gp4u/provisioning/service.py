@@ -20,6 +20,7 @@ from gp4u.kit.money import micros_to_usd
 from gp4u.kit.paging import keyset_page
 from gp4u.kit.tokens import digest, new_token
 from gp4u.ledger.repository import money_transaction
+from gp4u.providers.hosts.port import host_ref
 from gp4u.provisioning import billing, sshkeys
 from gp4u.provisioning import repository as repo
 from gp4u.provisioning.launcher import attempts_summary, launch_scopes, quote, seal_env
@@ -188,10 +189,10 @@ async def open_for_reservation(
         client_token=uuid.uuid4().hex,
         offer_id=machine.offer_id,
         provider=machine.provider,
-        offer_ref=f"host-{machine.machine_id}",
+        offer_ref=host_ref(machine.machine_id),
         gpu=machine.gpu,
         gpu_count=machine.gpu_count,
-        instance_type=f"host-{machine.machine_id}",
+        instance_type=host_ref(machine.machine_id),
         region=machine.region,
         spot=False,
         price_per_hour=0,

@@ -12,7 +12,14 @@ from typing import ClassVar
 
 from gp4u.providers.base import ParseReport, ProviderRejected
 from gp4u.providers.gateway import Gateway
-from gp4u.providers.hosts.port import HostFleet, RunRefused, RunRequest, RunView
+from gp4u.providers.hosts.port import (
+    HostFleet,
+    RunRefused,
+    RunRequest,
+    RunView,
+    host_ref,
+    machine_of,
+)
 from gp4u.providers.interface import (
     AdapterConfig,
     Capabilities,
@@ -27,7 +34,6 @@ from gp4u.providers.interface import (
 )
 
 NAME = "gp4u"
-HOST_REF_PREFIX = "host-"
 _STATES: dict[str, tuple[InstanceState, str]] = {
     "pending": (InstanceState.BOOTING, "waiting for the host agent's next heartbeat"),
     "starting": (InstanceState.BOOTING, "handed to the host agent"),
@@ -42,6 +48,7 @@ class HostAdapter(ProviderAdapter):
     source = "host"
     live = True
     synced = False  # host offers are published by the marketplace, not synced from here
+    agent_in_workload = True
 
     def __init__(self, config: AdapterConfig, fleet: HostFleet) -> None:
         super().__init__(config)
@@ -68,11 +75,11 @@ class HostAdapter(ProviderAdapter):
         return CredentialCheck(True, "host machines need no provider key")
 
     async def launch(self, request: LaunchRequest) -> Instance:
-        ref = request.offer_ref
-        if not ref.startswith(HOST_REF_PREFIX) or not ref[len(HOST_REF_PREFIX) :].isdigit():
-            raise ProviderRejected(self.name, f"unknown offer {ref!r}", 404)
+        machine_id = machine_of(request.offer_ref)
+        if machine_id is None:
+            raise ProviderRejected(self.name, f"unknown offer {request.offer_ref!r}", 404)
         run = RunRequest(
-            machine_id=int(ref[len(HOST_REF_PREFIX) :]),
+            machine_id=machine_id,
             client_token=request.client_token,
             label=request.tags.label,
             owner=request.tags.owner,
@@ -103,16 +110,13 @@ class HostAdapter(ProviderAdapter):
         state, word = _STATES[run.state]
         if state is not InstanceState.TERMINATED and not run.machine_online:
             state, word = InstanceState.UNKNOWN, "the host machine is offline"
-        tags = Tags.parse(run.label)
-        if tags is not None and run.owner:
-            tags = Tags(tags.deployment, tags.session, run.owner)
         return Instance(
             provider=self.name,
             instance_id=run.run_id,
             state=state,
             provider_status=word if run.exit_code is None else f"{word} ({run.exit_code})",
-            tags=tags,
-            instance_type=f"{HOST_REF_PREFIX}{run.machine_id}",
+            tags=Tags.parse(run.label, run.owner),
+            instance_type=host_ref(run.machine_id),
             region=None,
             price_per_hour=0,
             created_at=run.created_at,

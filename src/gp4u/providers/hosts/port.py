@@ -15,6 +15,18 @@ from typing import Literal, Protocol
 # running: the agent reports its process alive · exited: the agent reports it gone ·
 # abandoned: stop was asked while the machine is offline (its agent stops it when it is back).
 RunState = Literal["pending", "starting", "running", "exited", "abandoned"]
+# A reservation's session asks for its booked machine as offer `host-<machine id>`.
+HOST_REF_PREFIX = "host-"
+
+
+def host_ref(machine_id: int) -> str:
+    return f"{HOST_REF_PREFIX}{machine_id}"
+
+
+def machine_of(offer_ref: str) -> int | None:
+    """The machine id in a `host-<id>` offer ref, or None for any other ref."""
+    rest = offer_ref.removeprefix(HOST_REF_PREFIX)
+    return int(rest) if rest != offer_ref and rest.isdigit() else None
 
 
 @dataclass(frozen=True)

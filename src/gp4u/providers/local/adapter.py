@@ -17,6 +17,7 @@ from typing import Any
 from gp4u.agent.facts import detect_gpus
 from gp4u.agent.workloads import WorkloadState, WorkloadStore
 from gp4u.providers.base import ParseReport, ProviderOffer, ProviderRejected
+from gp4u.providers.hosts.port import machine_of
 from gp4u.providers.interface import (
     Capabilities,
     Capability,
@@ -29,8 +30,6 @@ from gp4u.providers.interface import (
 )
 
 OFFER_REF = "local-machine"
-# Host machines on this server's own host: a reservation's session asks for `host-<machine id>`.
-HOST_REF_PREFIX = "host-"
 _STATES: dict[WorkloadState, tuple[InstanceState, str]] = {
     "booting": (InstanceState.BOOTING, "starting"),
     "running": (InstanceState.RUNNING, "running"),
@@ -40,6 +39,7 @@ _STATES: dict[WorkloadState, tuple[InstanceState, str]] = {
 
 class LocalAdapter(ProviderAdapter):
     kind = "local"
+    agent_in_workload = True
     source = "local"
     live = True
 
@@ -82,7 +82,8 @@ class LocalAdapter(ProviderAdapter):
         return CredentialCheck(True, "local processes need no credentials")
 
     async def launch(self, request: LaunchRequest) -> Instance:
-        if request.offer_ref != OFFER_REF and not request.offer_ref.startswith(HOST_REF_PREFIX):
+        # `host-<id>`: a host machine on this server's own host (GP4U_HOST_SESSIONS_PROVIDER).
+        if request.offer_ref != OFFER_REF and machine_of(request.offer_ref) is None:
             raise ProviderRejected(self.name, f"unknown offer {request.offer_ref!r}", 404)
         for record in self.workloads.records():
             if record.get("client_token") == request.client_token and self.workloads.alive(record):
@@ -121,9 +122,7 @@ class LocalAdapter(ProviderAdapter):
 
     def _instance(self, record: dict[str, Any]) -> Instance:
         state, word = _STATES[self.workloads.state(record)]
-        tags = Tags.parse(record.get("label"))
-        if tags and record.get("owner"):
-            tags = Tags(tags.deployment, tags.session, record["owner"])
+        tags = Tags.parse(record.get("label"), record.get("owner"))
         return Instance(
             provider=self.name,
             instance_id=record["id"],
