@@ -39,6 +39,9 @@ def main() -> None:
         "resilience": run("resilience.py"),
         "sessions_soak": run("sessions_soak.py", *(["--sessions", "200"] if args.quick else [])),
         "bookings": run("bookings.py", *(["--attempts", "600"] if args.quick else [])),
+        "planner": run(
+            "planner.py", *(["--requests", "10", "--gap-requests", "40"] if args.quick else [])
+        ),
     }
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")

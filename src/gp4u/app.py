@@ -17,6 +17,7 @@ from gp4u.accounts.keyring import keyring
 from gp4u.accounts.throttle import LoginThrottle, MemoryThrottleStore, RedisThrottleStore
 from gp4u.alerts.endpoints import router as alerts_router
 from gp4u.audit.endpoints import router as audit_router
+from gp4u.clusters.endpoints import router as clusters_router
 from gp4u.costs.endpoints import router as costs_router
 from gp4u.db.engine import ensure_data_dir
 from gp4u.db.migrate import upgrade
@@ -42,6 +43,7 @@ from gp4u.wallet.rails import build_rails
 from gp4u.web.errors import document_error_envelope, install_error_handlers
 from gp4u.web.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gp4u.web.responses import FastJSON
+from gp4u.wizard.endpoints import router as wizard_router
 from gp4u.worker.context import open_context
 from gp4u.worker.inprocess import InProcessRunner
 
@@ -139,6 +141,8 @@ def create_app(
     app.include_router(host_router)
     app.include_router(host_agent_router)
     app.include_router(reservations_router)
+    app.include_router(clusters_router)
+    app.include_router(wizard_router)
     app.include_router(audit_router)
 
     def openapi() -> dict[str, Any]:

@@ -180,3 +180,10 @@ def test_empty_and_foreign_files_are_refused() -> None:
 def test_header_only_catalog_has_no_offers() -> None:
     report = parse_catalog("InstanceType,AcceleratorName,AcceleratorCount,Price\n", "acme")
     assert (report.rows_read, report.offers) == (0, [])
+
+
+def test_a_skypilot_table_not_named_vms_belongs_to_its_folder() -> None:
+    (runpod,) = find_catalog_files([CATALOGS / "runpod"])
+    assert runpod.provider == "runpod"  # gpu_price_summary_v7_partial.csv, SkyPilot columns
+    (lam,) = find_catalog_files([CATALOGS / "lambda" / "vms.csv"])
+    assert lam.provider == "lambda"

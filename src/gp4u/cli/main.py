@@ -14,6 +14,7 @@ from gp4u.cli.common import api_option, handle_errors, output_options
 from gp4u.cli.common import fail as _fail
 from gp4u.cli.common import load_settings as _settings
 from gp4u.cli.hosts import host
+from gp4u.cli.planning import plan, wizard
 from gp4u.cli.reservations import availability, book, cancel, reservations
 from gp4u.cli.sessions import costs, extend, launch, session, sessions, stop
 from gp4u.cli.wallet import wallet
@@ -44,7 +45,7 @@ def main() -> None:
 
 for command in (login, logout, wallet, user, launch, sessions, session, stop, extend, costs, agent):
     main.add_command(command)
-for command in (book, reservations, cancel, availability, host):
+for command in (book, reservations, cancel, availability, host, plan, wizard):
     main.add_command(command)
 
 

@@ -24,6 +24,8 @@ from gp4u.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from gp4u.clusters.export import ExportFormat
+    from gp4u.clusters.requirements import JobRequirement
     from gp4u.offers.query import OfferQuery
 
 T = TypeVar("T")
@@ -40,6 +42,8 @@ class Market(Protocol):
     def savings(self, params: dict[str, Any]) -> Any: ...
     def compare(self, ids: list[int]) -> Any: ...
     def recommend(self, params: dict[str, Any]) -> Any: ...
+    def plan(self, body: dict[str, Any]) -> Any: ...
+    def wizard(self, body: dict[str, Any]) -> Any: ...
     def history(self, params: dict[str, Any]) -> Any: ...
     def forecast(self, params: dict[str, Any]) -> Any: ...
     def watches(self) -> Any: ...
@@ -74,6 +78,12 @@ class RemoteMarket(RemoteClient):
 
     def recommend(self, params: dict[str, Any]) -> Any:
         return self.get("/api/v1/recommendations", params)
+
+    def plan(self, body: dict[str, Any]) -> Any:
+        return self.send("POST", "/api/v1/clusters/plan", body)
+
+    def wizard(self, body: dict[str, Any]) -> Any:
+        return self.send("POST", "/api/v1/wizard/estimate", body)
 
     def history(self, params: dict[str, Any]) -> Any:
         return self.get("/api/v1/prices/history", params)
@@ -249,6 +259,28 @@ class EmbeddedMarket:
 
         return self._run(lambda s: service.recommendations(s, None, **params))
 
+    def plan(self, body: dict[str, Any]) -> Any:
+        from gp4u.clusters import service
+        from gp4u.clusters.schemas import PlanIn
+        from gp4u.kit.clock import SystemClock
+
+        request = PlanIn.model_validate(body)
+        req = service.requirement_from(request, SystemClock().now())
+        return self._run(lambda s: _plan(s, self.settings, req, request.export))
+
+    def wizard(self, body: dict[str, Any]) -> Any:
+        from gp4u.kit.clock import SystemClock
+        from gp4u.wizard import service
+        from gp4u.wizard.schemas import EstimateIn
+
+        request = EstimateIn.model_validate(body)
+        now = SystemClock().now()
+        return self._run(
+            lambda s: service.estimate(
+                s, None, self.settings, request.text, now, request.plan, request.export
+            )
+        )
+
     def history(self, params: dict[str, Any]) -> Any:
         from gp4u.kit.clock import SystemClock
         from gp4u.pricing import service
@@ -291,6 +323,14 @@ def _savings(session: AsyncSession, params: dict[str, Any]) -> Any:
     from gp4u.pricing import service
 
     return service.savings(session, None, **params)
+
+
+async def _plan(
+    session: AsyncSession, settings: Settings, req: JobRequirement, export: ExportFormat | None
+) -> Any:
+    from gp4u.clusters import service
+
+    return service.planning_view(await service.plan_job(session, None, settings, req), export)
 
 
 def open_market(settings: Settings, api_url: str | None) -> Market:

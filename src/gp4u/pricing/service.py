@@ -125,7 +125,7 @@ async def savings(
     return presented
 
 
-def _market_arrays(index: MarketIndex, slots: npt.NDArray[np.intp]) -> OfferArrays:
+def market_arrays(index: MarketIndex, slots: npt.NDArray[np.intp]) -> OfferArrays:
     bandwidth, tflops, precision = coded_spec_columns(
         index.texts["gpu"][slots],
         index.strings["gpu"].values,
@@ -146,7 +146,7 @@ def _market_arrays(index: MarketIndex, slots: npt.NDArray[np.intp]) -> OfferArra
 
 def market_reference_of(index: MarketIndex) -> MarketReference:
     """The G-Score's reference points over every available offer of the market."""
-    return market_reference(_market_arrays(index, np.flatnonzero(index.bools["available"])))
+    return market_reference(market_arrays(index, np.flatnonzero(index.bools["available"])))
 
 
 def gscore_weights(settings: Settings) -> GScoreWeights:

@@ -43,9 +43,17 @@ def parse_catalog(text: str, provider: str, fmt: CatalogFormat | None = None) ->
 
 
 def _provider_of(path: Path) -> str:
-    # SkyPilot files are named vms*.csv inside a folder named after the cloud; gpuhunt files are
-    # named after the provider.
-    return path.parent.name if path.name.startswith("vms") else path.stem
+    # SkyPilot files sit in a folder named after the cloud (vms.csv, or a derived table such as
+    # runpod/gpu_price_summary_v7_partial.csv); gpuhunt files are named after the provider.
+    if path.name.startswith("vms"):
+        return path.parent.name
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        header = handle.readline()
+    try:
+        skypilot = detect_format(header) == "skypilot"
+    except ValueError:
+        skypilot = False
+    return path.parent.name if skypilot else path.stem
 
 
 def find_catalog_files(paths: list[Path], provider: str | None = None) -> list[CatalogFile]:

@@ -1,0 +1,1 @@
+"""Clusters: multi-GPU jobs planned at least cost across providers, run as one unit."""

@@ -1,0 +1,1 @@
+"""The cluster planner: exact least-cost plans (HiGHS), the greedy baseline, explanations."""

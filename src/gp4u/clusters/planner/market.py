@@ -1,0 +1,243 @@
+"""The offers a plan may choose from, as aligned columns, and which of them a job can use (pure).
+
+`PlanMarket` is built once per request (from the market index by the service, or from plain
+records in tests) for the job's precision: `pflops` is each instance's useful throughput
+(`clusters.throughput`). `eligibility` applies the job's per-offer constraints and counts why
+offers were left out, so an infeasible plan can name the constraint that emptied the market.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from gp4u.clusters.requirements import JobRequirement, Placement, Precision
+from gp4u.clusters.throughput import gpu_pflops, instance_pflops
+from gp4u.offers.index import MarketIndex
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+
+# The order per-offer constraints are checked in; an offer is counted under the first it fails.
+FILTERS = (
+    "excluded",
+    "no_price",
+    "no_throughput",
+    "vram",
+    "gpus_per_machine",
+    "reliability",
+    "spot",
+    "region_unknown",
+)
+
+
+@dataclass(frozen=True)
+class PlanMarket:
+    """Candidate offers. Prices in micro-USD per instance-hour; `available` = instances that can
+    be rented now (1 where the provider does not say); `score` = G-Score, used by the greedy plan;
+    `provider` and `region` are codes into the name tables (-1 = unknown region)."""
+
+    ids: Ints
+    price_micros: Ints
+    pflops: Floats
+    gpu_count: Ints
+    gpu_memory_gb: Floats
+    reliability: Floats
+    available: Ints
+    spot: Mask
+    provider: Ints
+    region: Ints
+    score: Floats
+    gpu: Sequence[str]
+    provider_names: Sequence[str]
+    region_names: Sequence[str]
+    precision: Precision
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+    def label(self, row: int) -> str:
+        """`2x H100 80 GB on lambda (us-east-1)` for explanations."""
+        region = self.region_names[self.region[row]] if self.region[row] >= 0 else None
+        where = f"{self.provider_names[self.provider[row]]}" + (f" ({region})" if region else "")
+        return (
+            f"{self.gpu_count[row]}x {self.gpu[row]} {self.gpu_memory_gb[row]:g} GB on {where}"
+            + (" spot" if self.spot[row] else "")
+        )
+
+    def usd_per_pflop_hour(self) -> Floats:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.price_micros / 1e6 / self.pflops
+
+
+def _codes(values: Sequence[str | None]) -> tuple[Ints, list[str]]:
+    names: dict[str, int] = {}
+    codes = [-1 if v is None else names.setdefault(v, len(names)) for v in values]
+    return np.array(codes, dtype=np.int64), list(names)
+
+
+def market_from_records(
+    records: Sequence[Mapping[str, Any]], precision: Precision = "bf16"
+) -> PlanMarket:
+    """A market from offer records with the offers API's fields (prices in micro-USD):
+    id, provider, region, gpu, gpu_variant, gpu_memory_gb, gpu_count, price_per_hour, spot,
+    reliability, available_count, and optionally g_score."""
+    counts = np.array([int(r["gpu_count"]) for r in records], dtype=np.int64)
+    memories = [float(r["gpu_memory_gb"]) for r in records]
+    provider, provider_names = _codes([str(r["provider"]) for r in records])
+    region, region_names = _codes([r.get("region") for r in records])
+    return PlanMarket(
+        ids=np.array([int(r["id"]) for r in records], dtype=np.int64),
+        price_micros=np.array([int(r["price_per_hour"]) for r in records], dtype=np.int64),
+        pflops=instance_pflops(
+            [str(r["gpu"]) for r in records],
+            [r.get("gpu_variant") for r in records],
+            memories,
+            counts,
+            precision,
+        ),
+        gpu_count=counts,
+        gpu_memory_gb=np.array(memories, dtype=np.float64),
+        reliability=np.array(
+            [np.nan if r.get("reliability") is None else float(r["reliability"]) for r in records],
+            dtype=np.float64,
+        ),
+        available=np.array(
+            [max(1, int(r.get("available_count") or 1)) for r in records], dtype=np.int64
+        ),
+        spot=np.array([bool(r.get("spot")) for r in records], dtype=bool),
+        provider=provider,
+        region=region,
+        score=np.array([float(r.get("g_score") or 0.0) for r in records], dtype=np.float64),
+        gpu=[str(r["gpu"]) for r in records],
+        provider_names=provider_names,
+        region_names=region_names,
+        precision=precision,
+    )
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Which offers the job can use, and how many each constraint removed (first failed)."""
+
+    mask: Mask
+    removed: dict[str, int]
+
+    @property
+    def count(self) -> int:
+        return int(self.mask.sum())
+
+
+def filter_masks(market: PlanMarket, req: JobRequirement) -> dict[str, Mask]:
+    """For each per-offer constraint, the offers it would remove (True = fails)."""
+    excluded = (
+        np.isin(market.ids, np.fromiter(req.exclude_offers, dtype=np.int64))
+        if req.exclude_offers
+        else np.zeros(len(market), dtype=bool)
+    )
+    reliability = (
+        ~(np.nan_to_num(market.reliability, nan=0.0) >= req.min_reliability)
+        if req.min_reliability
+        else np.zeros(len(market), dtype=bool)
+    )
+    return {
+        "excluded": excluded,
+        "no_price": ~(market.price_micros > 0),
+        "no_throughput": ~(np.nan_to_num(market.pflops) > 0),
+        "vram": market.gpu_memory_gb < req.min_vram_gb,
+        "gpus_per_machine": market.gpu_count < req.min_gpus_per_machine,
+        "reliability": reliability,
+        "spot": market.spot & (not req.spot_allowed),
+        "region_unknown": (market.region < 0) & (req.placement is Placement.SAME_REGION),
+    }
+
+
+def eligibility(market: PlanMarket, req: JobRequirement) -> Eligibility:
+    """The offers passing every per-offer constraint."""
+    left = np.ones(len(market), dtype=bool)
+    removed = {}
+    for name, fails in filter_masks(market, req).items():
+        hit = left & fails
+        removed[name] = int(hit.sum())
+        left &= ~fails
+    return Eligibility(mask=left, removed=removed)
+
+
+def group_keys(market: PlanMarket, placement: Placement) -> Ints:
+    """The group each offer belongs to for placement (all 0 when members may be anywhere)."""
+    if placement is Placement.SAME_PROVIDER:
+        return market.provider.copy()
+    if placement is Placement.SAME_REGION:
+        return market.provider * (len(market.region_names) + 1) + (market.region + 1)
+    return np.zeros(len(market), dtype=np.int64)
+
+
+def _coded_pflops(index: MarketIndex, slots: npt.NDArray[np.intp], precision: Precision) -> Floats:
+    """Useful PFLOPS per GPU of indexed offers, each distinct GPU resolved once."""
+    gpu = index.texts["gpu"][slots].astype(np.int64)
+    variant = index.texts["gpu_variant"][slots].astype(np.int64)
+    memory = np.nan_to_num(index.numbers["gpu_memory_gb"][slots])
+    keys = np.stack([gpu, variant, memory.astype(np.int64)], axis=1)
+    distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+    gpus, variants = index.strings["gpu"].values, index.strings["gpu_variant"].values
+    rates = np.array(
+        [
+            gpu_pflops(
+                gpus[g] if g >= 0 else "",
+                variants[v] if v >= 0 else None,
+                float(m),
+                precision,
+            )
+            for g, v, m in distinct.tolist()
+        ],
+        dtype=np.float64,
+    )
+    return rates[inverse.reshape(-1)]
+
+
+def market_from_index(
+    index: MarketIndex, precision: Precision, score: Floats | None = None
+) -> PlanMarket:
+    """The available offers of the market index (`score` = G-Score per available offer)."""
+    slots = np.flatnonzero(index.bools["available"])
+    count = np.nan_to_num(index.numbers["gpu_count"][slots]).astype(np.int64)
+    available = index.numbers["available_count"][slots]
+    region = index.texts["region"][slots].astype(np.int64)
+    return PlanMarket(
+        ids=index.ids[slots].astype(np.int64),
+        price_micros=np.nan_to_num(index.numbers["price_per_hour"][slots]).astype(np.int64),
+        pflops=_coded_pflops(index, slots, precision) * count,
+        gpu_count=count,
+        gpu_memory_gb=np.nan_to_num(index.numbers["gpu_memory_gb"][slots]),
+        reliability=index.numbers["reliability"][slots],
+        available=np.where(np.isfinite(available) & (available >= 1), available, 1).astype(
+            np.int64
+        ),
+        spot=index.bools["spot"][slots],
+        provider=index.texts["provider"][slots].astype(np.int64),
+        region=region,
+        score=score if score is not None else np.zeros(slots.size),
+        gpu=_Names(index.strings["gpu"].values, index.texts["gpu"][slots]),
+        provider_names=index.strings["provider"].values,
+        region_names=index.strings["region"].values,
+        precision=precision,
+    )
+
+
+class _Names(Sequence[str]):
+    """Names of a coded text column, looked up only when read (explanations read a few)."""
+
+    def __init__(self, table: Sequence[str], codes: npt.NDArray[np.int32]) -> None:
+        self._table, self._codes = table, codes
+
+    def __len__(self) -> int:
+        return int(self._codes.size)
+
+    def __getitem__(self, row: Any) -> Any:
+        code = int(self._codes[row])
+        return self._table[code] if code >= 0 else "?"

@@ -1,0 +1,153 @@
+"""Request and response shapes of the clusters API. Money in USD, compute in useful PFLOP-hours
+(the FLOPs the job performs, not the GPUs' peak), durations in hours from the plan's start."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from gp4u.clusters.requirements import DEFAULT_MAX_MACHINES, LIMIT_MAX_MACHINES, Placement
+from gp4u.db.base import MAX_ID
+from gp4u.web.schemas import RequestModel
+
+PrecisionIn = Literal["bf16", "fp16", "fp32"]
+
+
+class ComputeIn(RequestModel):
+    pflop_hours: float | None = Field(
+        None,
+        gt=0,
+        le=1e9,
+        description="Useful PFLOP-hours the job performs (e.g. 6 x params x tokens).",
+    )
+    gpu_hours: float | None = Field(
+        None, gt=0, le=1e9, description="Or: GPU-hours of `reference_gpu` (at its efficiency)."
+    )
+    reference_gpu: str = Field("H100", max_length=40, description="GPU family of `gpu_hours`.")
+    precision: PrecisionIn = Field("bf16", description="Arithmetic the job runs in.")
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> ComputeIn:
+        if (self.pflop_hours is None) == (self.gpu_hours is None):
+            raise ValueError("give exactly one of pflop_hours and gpu_hours")
+        return self
+
+
+class PlanIn(RequestModel):
+    compute: ComputeIn
+    deadline_hours: float | None = Field(
+        None, gt=0, le=24 * 366, description="Hours from now the job must be done by."
+    )
+    deadline: datetime | None = Field(None, description="Or: the time it must be done by.")
+    min_vram_gb: float = Field(0, ge=0, le=4096, description="Memory each GPU needs, GB.")
+    budget_usd: float | None = Field(None, gt=0, le=1e9, description="Most the job may cost.")
+    spot_allowed: bool = Field(False, description="Interruptible instances are acceptable.")
+    min_reliability: float | None = Field(
+        None, ge=0, le=1, description="Only offers whose provider states at least this (0-1)."
+    )
+    placement: Placement = Field(
+        Placement.ANY,
+        description="any; same_provider; same_region; single_machine (NVLink-bound jobs).",
+    )
+    max_machines: int = Field(DEFAULT_MAX_MACHINES, ge=1, le=LIMIT_MAX_MACHINES)
+    min_gpus_per_machine: int = Field(1, ge=1, le=64)
+    sustained: bool = Field(
+        False, description="Serving: every member runs until the deadline (capacity, not work)."
+    )
+    exclude_offers: list[int] = Field(
+        default_factory=list, max_length=1000, description="Offer ids the plan must not use."
+    )
+    export: Literal["skypilot", "terraform"] | None = Field(
+        None, description="Also write the least-cost plan as SkyPilot or Terraform-style YAML."
+    )
+
+    @model_validator(mode="after")
+    def _one_deadline(self) -> PlanIn:
+        if (self.deadline_hours is None) == (self.deadline is None):
+            raise ValueError("give exactly one of deadline_hours and deadline")
+        if any(not 1 <= i <= MAX_ID for i in self.exclude_offers):
+            raise ValueError("exclude_offers holds offer ids")
+        return self
+
+
+class MemberOut(BaseModel):
+    offer_id: int
+    label: str = Field(description="GPUs, provider and region of the offer.")
+    instances: int
+    gpus_each: int
+    hours_each: float
+    price_per_hour: float = Field(description="USD per instance-hour.")
+    pflops_each: float = Field(description="Useful PFLOPS of one instance.")
+    cost: float = Field(description="USD for all its instances.")
+
+
+class PlanOut(BaseModel):
+    method: Literal["exact", "greedy"]
+    cost: float = Field(description="USD.")
+    within_budget: bool
+    machines: int
+    gpus: int
+    scaling: float = Field(description="Share of the summed throughput delivered across machines.")
+    delivered_pflop_hours: float
+    finish_hours: float
+    members: list[MemberOut]
+
+
+class ChangeOut(BaseModel):
+    constraint: str
+    description: str
+    changes: dict[str, Any] = Field(description="The request fields that change, and to what.")
+    feasible: bool
+    cost: float | None = Field(description="USD of the plan with this change.")
+    saves: float | None = Field(description="USD less than the plan as asked.")
+    finish_hours: float | None
+
+
+class ExplanationOut(BaseModel):
+    reasons: list[str]
+    binding: str = Field(description="The constraint that sets the price (or `compute`).")
+    binding_detail: str
+    relaxations: list[ChangeOut] = Field(description="Changes that would lower the price.")
+
+
+class InfeasibilityOut(BaseModel):
+    constraint: str = Field(description="The constraint that leaves the job without a plan.")
+    detail: str
+    alternatives: list[ChangeOut] = Field(description="Nearest feasible alternatives first.")
+
+
+class MarketOut(BaseModel):
+    offers: int = Field(description="Available offers looked at.")
+    eligible: int = Field(description="Offers meeting the per-offer constraints.")
+    candidates: int = Field(description="Left for the solver after dropping dominated offers.")
+    removed: dict[str, int] = Field(description="Offers left out, by the first constraint failed.")
+
+
+class RequirementOut(BaseModel):
+    pflop_hours: float
+    precision: PrecisionIn
+    described_as: str
+    deadline_hours: float
+    min_vram_gb: float
+    budget: float | None
+    spot_allowed: bool
+    min_reliability: float | None
+    placement: Placement
+    max_machines: int
+    min_gpus_per_machine: int
+    sustained: bool
+
+
+class PlanningOut(BaseModel):
+    status: Literal["planned", "infeasible", "timeout"]
+    requirement: RequirementOut
+    exact: PlanOut | None = Field(description="The least-cost plan (mixed-integer program).")
+    greedy: PlanOut | None = Field(description="The greedy plan: by G-Score until the job fits.")
+    greedy_gap_pct: float | None = Field(description="How much more greedy costs, %.")
+    market: MarketOut
+    explanation: ExplanationOut | None
+    infeasibility: InfeasibilityOut | None
+    assumptions: list[str]
+    export: str | None = Field(None, description="The plan as YAML, when asked for.")

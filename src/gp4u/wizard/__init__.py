@@ -1,0 +1,1 @@
+"""Project wizard: plain-language requests to planner requirements, via a workload catalog."""
