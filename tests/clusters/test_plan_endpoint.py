@@ -178,3 +178,17 @@ async def test_the_plan_exports_as_skypilot_tasks_and_terraform_style_yaml(
     assert cluster["pflop_hours"] == pytest.approx(39.576)
     assert sum(m["count"] for m in cluster["members"].values()) >= 1
     assert (await _plan(client, **job))["export"] is None
+
+
+async def test_out_of_range_requests_get_400_not_500(client: httpx.AsyncClient) -> None:
+    naive = await client.post(
+        "/api/v1/clusters/plan",
+        json={"compute": {"pflop_hours": 1}, "deadline": "2999-01-01T00:00:00"},
+    )
+    assert naive.status_code == 400 and "within 8784 hours" in naive.json()["detail"]
+    for text in (
+        "5 pflop-hours by 9999-12-31",
+        "pretrain a 7B model on 1B tokens in 2 days under $" + "9" * 30,
+    ):
+        response = await client.post("/api/v1/wizard/estimate", json={"text": text})
+        assert response.status_code in (200, 400), response.text

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from gp4u.clusters.planner.explain import applied
 from gp4u.clusters.planner.market import market_from_records
 from gp4u.clusters.planner.planning import plan
 from gp4u.clusters.requirements import Compute, JobRequirement, Placement
@@ -93,3 +94,22 @@ def test_same_provider_keeps_every_member_with_one_provider() -> None:
 def test_an_empty_market_has_no_plan(placement: Placement) -> None:
     result = plan(market_from_records([]), JobRequirement(Compute(1), 1, placement=placement))
     assert result.exact is None and result.infeasibility is not None
+
+
+def test_minute_long_deadlines_and_budget_suggestions_can_be_applied_as_given() -> None:
+    market = market_from_records([offer(1, available_count=3)])
+    tiny = plan(market, JobRequirement(Compute(0.001), deadline_hours=0.02))
+    assert tiny.exact is not None  # loosening a 72-second deadline stays above it
+
+    poor = JobRequirement(Compute(H100_8X * 2.5), deadline_hours=10, budget_micros=1_000_000)
+    why = plan(market, poor).infeasibility
+    assert why is not None and why.constraint == "budget"
+    suggested = why.alternatives[0]
+    assert plan(market, applied(poor, suggested.changes)).exact is not None
+
+    rushed = poor.but(deadline_hours=0.5)
+    longer = next(
+        c for c in plan(market, rushed).infeasibility.alternatives if c.constraint == "deadline"
+    )
+    assert longer.changes == {"deadline_hours": 1.0, "budget_usd": None}
+    assert plan(market, applied(rushed, longer.changes)).exact is not None

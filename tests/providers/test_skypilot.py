@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -187,3 +188,10 @@ def test_a_skypilot_table_not_named_vms_belongs_to_its_folder() -> None:
     assert runpod.provider == "runpod"  # gpu_price_summary_v7_partial.csv, SkyPilot columns
     (lam,) = find_catalog_files([CATALOGS / "lambda" / "vms.csv"])
     assert lam.provider == "lambda"
+
+
+def test_a_lone_file_is_named_after_itself(tmp_path: Path) -> None:
+    lone = tmp_path / "runpod.csv"
+    lone.write_text((CATALOGS / "runpod" / "gpu_price_summary_v7_partial.csv").read_text())
+    (found,) = find_catalog_files([lone])
+    assert found.provider == "runpod"

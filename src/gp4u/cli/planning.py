@@ -11,6 +11,7 @@ import click
 
 from gp4u.cli.common import api_option, handle_errors, json_option
 from gp4u.cli.common import load_settings as _settings
+from gp4u.clusters.requirements import DEFAULT_MAX_MACHINES, LIMIT_MAX_MACHINES
 
 PLACEMENTS = ("any", "same_provider", "same_region", "single_machine")
 _HOURS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|hours?|d|days?)?\s*$", re.IGNORECASE)
@@ -51,7 +52,8 @@ def print_planning(body: dict[str, Any]) -> None:
     exact = body["exact"]
     if exact is None:
         why = body["infeasibility"]
-        click.echo(f"No plan ({why['constraint']}): {why['detail']}")
+        label = {"timeout": "No plan in time", "error": "No plan (solver error)"}
+        click.echo(f"{label.get(body['status'], 'No plan')} ({why['constraint']}): {why['detail']}")
         for alt in why["alternatives"]:
             state = _usd(alt["cost"]) if alt["feasible"] else "still no plan"
             click.echo(f"  with {alt['description']}: {state}")
@@ -60,8 +62,8 @@ def print_planning(body: dict[str, Any]) -> None:
         None,
         [
             ("OFFER", "right"),
-            ("MACHINES", "left"),
-            ("COUNT", "right"),
+            ("WHAT", "left"),
+            ("MACHINES", "right"),
             ("HOURS EACH", "right"),
             ("$/H EACH", "right"),
             ("COST", "right"),
@@ -108,8 +110,19 @@ def print_planning(body: dict[str, Any]) -> None:
 @click.option("--spot/--no-spot", "spot_allowed", default=False, help="Allow spot instances.")
 @click.option("--min-reliability", type=click.FloatRange(0, 1), help="0-1.")
 @click.option("--placement", type=click.Choice(PLACEMENTS), default="any", show_default=True)
-@click.option("--max-machines", type=click.IntRange(1, 512), default=32, show_default=True)
-@click.option("--gpus-per-machine", "min_gpus_per_machine", type=click.IntRange(1, 64), default=1)
+@click.option(
+    "--max-machines",
+    type=click.IntRange(1, LIMIT_MAX_MACHINES),
+    default=DEFAULT_MAX_MACHINES,
+    show_default=True,
+)
+@click.option(
+    "--gpus-per-machine",
+    "min_gpus_per_machine",
+    type=click.IntRange(1, 64),
+    default=1,
+    help="At least this many GPUs in each machine.",
+)
 @click.option("--sustained", is_flag=True, help="Serving: every machine runs to the deadline.")
 @click.option("--exclude", "exclude_offers", type=int, multiple=True, help="Offer id to avoid.")
 @click.option(
@@ -142,7 +155,7 @@ def plan(as_json: bool, api_url: str | None, deadline: str, **fields: Any) -> No
     body = {
         "compute": {k: v for k, v in compute.items() if v is not None},
         **deadline_fields(deadline),
-        **{k: v for k, v in fields.items() if v is not None},
+        **{k: v for k, v in fields.items() if v is not None and k != "exclude_offers"},
         "exclude_offers": list(fields["exclude_offers"]),
     }
     result = open_market(_settings(), api_url).plan(body)

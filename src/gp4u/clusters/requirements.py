@@ -20,6 +20,11 @@ PRECISIONS: tuple[Precision, ...] = ("bf16", "fp16", "fp32")
 # hour, small enough that the dominated-offer pruning stays sharp (it keeps this many deep).
 DEFAULT_MAX_MACHINES = 32
 LIMIT_MAX_MACHINES = 512
+# The largest job, horizon and budget a request may name (the API's bounds, enforced here too so
+# every front door shares them).
+LIMIT_PFLOP_HOURS = 1e9
+LIMIT_DEADLINE_HOURS = 24 * 366
+LIMIT_BUDGET_MICROS = 10**15  # $1e9
 
 
 class Placement(StrEnum):
@@ -41,8 +46,10 @@ class Compute:
     described_as: str = ""
 
     def __post_init__(self) -> None:
-        if not self.pflop_hours > 0:
-            raise ValueError("the job must need some compute (pflop_hours > 0)")
+        if not 0 < self.pflop_hours <= LIMIT_PFLOP_HOURS:
+            raise ValueError(
+                f"the compute must be above 0 and at most {LIMIT_PFLOP_HOURS:g} PFLOP-hours"
+            )
 
 
 @dataclass(frozen=True)
@@ -66,12 +73,14 @@ class JobRequirement:
     exclude_offers: frozenset[int] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
-        if not self.deadline_hours > 0:
-            raise ValueError("the deadline must be in the future (deadline_hours > 0)")
-        if self.min_vram_gb < 0:
-            raise ValueError("min_vram_gb cannot be negative")
-        if self.budget_micros is not None and self.budget_micros <= 0:
-            raise ValueError("the budget must be positive")
+        if not 0 < self.deadline_hours <= LIMIT_DEADLINE_HOURS:
+            raise ValueError(
+                f"the deadline must be in the future and within {LIMIT_DEADLINE_HOURS} hours"
+            )
+        if not 0 <= self.min_vram_gb <= 4096:
+            raise ValueError("min_vram_gb must be between 0 and 4096")
+        if self.budget_micros is not None and not 0 < self.budget_micros <= LIMIT_BUDGET_MICROS:
+            raise ValueError("the budget must be positive and at most $1,000,000,000")
         if self.min_reliability is not None and not 0 <= self.min_reliability <= 1:
             raise ValueError("min_reliability is a fraction between 0 and 1")
         if not 1 <= self.max_machines <= LIMIT_MAX_MACHINES:

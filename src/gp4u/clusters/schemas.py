@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -40,7 +40,9 @@ class PlanIn(RequestModel):
     deadline_hours: float | None = Field(
         None, gt=0, le=24 * 366, description="Hours from now the job must be done by."
     )
-    deadline: datetime | None = Field(None, description="Or: the time it must be done by.")
+    deadline: datetime | None = Field(
+        None, description="Or: the time it must be done by (UTC when it has no zone)."
+    )
     min_vram_gb: float = Field(0, ge=0, le=4096, description="Memory each GPU needs, GB.")
     budget_usd: float | None = Field(None, gt=0, le=1e9, description="Most the job may cost.")
     spot_allowed: bool = Field(False, description="Interruptible instances are acceptable.")
@@ -65,6 +67,8 @@ class PlanIn(RequestModel):
 
     @model_validator(mode="after")
     def _one_deadline(self) -> PlanIn:
+        if self.deadline is not None and self.deadline.tzinfo is None:
+            self.deadline = self.deadline.replace(tzinfo=UTC)
         if (self.deadline_hours is None) == (self.deadline is None):
             raise ValueError("give exactly one of deadline_hours and deadline")
         if any(not 1 <= i <= MAX_ID for i in self.exclude_offers):
@@ -141,7 +145,8 @@ class RequirementOut(BaseModel):
 
 
 class PlanningOut(BaseModel):
-    status: Literal["planned", "infeasible", "timeout"]
+    status: Literal["planned", "infeasible", "timeout", "error"]
+    optimal: bool = Field(description="The least-cost plan is proven optimal (to 0.01 %).")
     requirement: RequirementOut
     exact: PlanOut | None = Field(description="The least-cost plan (mixed-integer program).")
     greedy: PlanOut | None = Field(description="The greedy plan: by G-Score until the job fits.")

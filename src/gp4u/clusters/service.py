@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +36,11 @@ def market_for(index: MarketIndex, precision: Precision, weights: GScoreWeights)
     return market_from_index(index, precision, score)
 
 
+# Planning is CPU work and the plan endpoint is public: plans run on their own threads, one per
+# core, and further requests queue there instead of taking the threads other work runs on.
+_PLANNERS = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="plan")
+
+
 def plan_on(index: MarketIndex, req: JobRequirement, weights: GScoreWeights) -> Planning:
     """Plan a job on a market index (CPU work: call it off the event loop)."""
     return plan(market_for(index, req.compute.precision, weights), req)
@@ -44,7 +51,8 @@ async def plan_job(
 ) -> Planning:
     """The exact and greedy plans for a job on the current market, explained."""
     index = await snapshot_index(session, market)
-    return await asyncio.to_thread(plan_on, index, req, gscore_weights(settings))
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_PLANNERS, plan_on, index, req, gscore_weights(settings))
 
 
 def requirement_from(body: PlanIn, now: datetime) -> JobRequirement:
@@ -169,12 +177,11 @@ def planning_view(result: Planning, export: ExportFormat | None = None) -> dict[
     """The response of `POST /api/v1/clusters/plan` (with the plan exported, when asked)."""
     req = result.requirement
     status = (
-        "planned"
-        if result.exact
-        else ("timeout" if result.status == "time_limit" else "infeasible")
+        "planned" if result.exact else {"time_limit": "timeout"}.get(result.status, result.status)
     )
     return {
         "status": status,
+        "optimal": result.exact is not None and result.status == "optimal",
         "requirement": requirement_view(req),
         "exact": _plan_view(result.exact, req) if result.exact else None,
         "greedy": _plan_view(result.greedy, req) if result.greedy else None,

@@ -28,7 +28,8 @@ from gp4u.clusters.throughput import band_limits
 Solver = Callable[[JobRequirement], Plan | None]
 
 DEADLINE_RELAXATION = 1.25
-# A relaxation must save at least this share of the cost (or a cent) to count as binding.
+# A relaxation must save at least this share of the cost, and at least a cent, to count as
+# binding.
 MATERIAL_SAVING = 0.001
 MAX_REASONS = 5
 
@@ -70,12 +71,17 @@ def applied(req: JobRequirement, changes: dict[str, Any]) -> JobRequirement:
     if "placement" in fields:
         fields["placement"] = Placement(fields["placement"])
     if "budget_usd" in fields:
-        fields["budget_micros"] = math.ceil(fields.pop("budget_usd") * 1e6)
+        budget = fields.pop("budget_usd")
+        fields["budget_micros"] = None if budget is None else math.ceil(budget * 1e6)
     return req.but(**fields)
 
 
 def _tried(req: JobRequirement, change: Change, solver: Solver, base: Plan | None) -> Change:
-    plan = solver(applied(req, change.changes))
+    try:
+        changed = applied(req, change.changes)
+    except ValueError:  # out of the requirement's bounds: not an alternative there is
+        return change
+    plan = solver(changed)
     if plan is None:
         return change
     saves = base.cost_micros - plan.cost_micros if base is not None else None
@@ -94,8 +100,8 @@ def _loosenings(req: JobRequirement, machines_used: int | None) -> list[Change]:
     out = []
     if not req.spot_allowed:
         out.append(Change("spot", "allowing spot instances", {"spot_allowed": True}))
-    if not req.sustained:
-        longer = round(req.deadline_hours * DEADLINE_RELAXATION, 1)
+    longer = float(f"{req.deadline_hours * DEADLINE_RELAXATION:.3g}")
+    if not req.sustained and longer > req.deadline_hours:
         out.append(
             Change(
                 "deadline",
@@ -237,10 +243,13 @@ def _empty_market(market: PlanMarket, req: JobRequirement, solver: Solver) -> In
             continue
         change, detail = _nearest(market, req, name, np.flatnonzero(others))
         return Infeasibility(name, detail, [_tried(req, change, solver, None)])
+    if int(fails["excluded"].sum()) and not (~fails["excluded"]).any():
+        return Infeasibility("excluded", "Every offer on the market is excluded.", [])
     return Infeasibility(
         "market",
         f"No offer on the market can run {req.compute.precision.upper()} work with these"
-        " constraints, even with one of them loosened.",
+        " constraints, even with one of them loosened"
+        + (" (FP16 runs on older GPUs without BF16)." if req.compute.precision == "bf16" else "."),
         [],
     )
 
@@ -262,6 +271,11 @@ def _nearest(
         )
     if name == "reliability":
         best = float(np.nanmax(np.nan_to_num(market.reliability[rows], nan=0.0)))
+        if best <= 0:
+            return (
+                Change("reliability", "accepting any reliability", {"min_reliability": None}),
+                "No offer that meets the other constraints states its reliability.",
+            )
         return (
             Change("reliability", f"reliability of at least {best:.1%}", {"min_reliability": best}),
             f"No offer states a reliability of {req.min_reliability:.1%}; the best is {best:.1%}.",
@@ -285,10 +299,12 @@ def diagnose(
         return _empty_market(market, req, solver)
     if req.budget_micros is not None and (cheapest := solver(req.but(budget_micros=None))):
         over = cheapest.cost_micros - req.budget_micros
+        # The solver keeps a micro-dollar per machine for rounding each member's cost up.
+        enough = math.ceil((cheapest.cost_micros + req.machine_cap) / 10_000) * 10_000
         raise_budget = Change(
             "budget",
-            f"a budget of {usd(cheapest.cost_micros)}",
-            {"budget_usd": cheapest.cost_micros / 1e6},
+            f"a budget of {usd(enough)}",
+            {"budget_usd": enough / 1e6},
             cheapest.cost_micros,
             None,
             cheapest.finish_hours,
@@ -312,12 +328,13 @@ def diagnose(
     hours = math.ceil(req.compute.pflop_hours / rate) if rate > 0 else None
     alternatives = []
     if hours is not None and not req.sustained:
-        longer = Change("deadline", f"a deadline of {hours} h", {"deadline_hours": float(hours)})
-        alternatives.append(_tried(req.but(budget_micros=None), longer, solver, None))
+        changes: dict[str, Any] = {"deadline_hours": float(hours)}
+        if req.budget_micros is not None:
+            changes["budget_usd"] = None
+        longer = Change("deadline", f"a deadline of {hours} h", changes)
+        alternatives.append(_tried(req, longer, solver, None))
     alternatives += [
-        c
-        for c in (_tried(req, c, solver, None) for c in _loosenings(req, None))
-        if c.constraint != "deadline"
+        _tried(req, c, solver, None) for c in _loosenings(req, None) if c.constraint != "deadline"
     ]
     feasible = [c for c in alternatives if c.cost_micros is not None]
     constraint = "capacity" if req.sustained else "deadline"

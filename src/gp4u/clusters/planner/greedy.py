@@ -51,7 +51,8 @@ def greedy_plan(
         if instances is None:
             continue
         machines = int(instances.sum())
-        rate = scaling_factor(machines) * float(np.dot(market.pflops, instances))
+        taken = np.flatnonzero(instances)
+        rate = scaling_factor(machines) * float(np.dot(market.pflops[taken], instances[taken]))
         duration = (
             req.deadline_hours
             if req.sustained

@@ -26,6 +26,7 @@ Mask = npt.NDArray[np.bool_]
 # The order per-offer constraints are checked in; an offer is counted under the first it fails.
 FILTERS = (
     "excluded",
+    "sold_out",
     "no_price",
     "no_throughput",
     "vram",
@@ -39,8 +40,9 @@ FILTERS = (
 @dataclass(frozen=True)
 class PlanMarket:
     """Candidate offers. Prices in micro-USD per instance-hour; `available` = instances that can
-    be rented now (1 where the provider does not say); `score` = G-Score, used by the greedy plan;
-    `provider` and `region` are codes into the name tables (-1 = unknown region)."""
+    be rented now (1 where the provider does not say, 0 when sold out); `score` = G-Score, used
+    by the greedy plan; `provider` and `region` are codes into the name tables (-1 = unknown
+    region)."""
 
     ids: Ints
     price_micros: Ints
@@ -108,7 +110,8 @@ def market_from_records(
             dtype=np.float64,
         ),
         available=np.array(
-            [max(1, int(r.get("available_count") or 1)) for r in records], dtype=np.int64
+            [1 if r.get("available_count") is None else int(r["available_count"]) for r in records],
+            dtype=np.int64,
         ),
         spot=np.array([bool(r.get("spot")) for r in records], dtype=bool),
         provider=provider,
@@ -147,6 +150,7 @@ def filter_masks(market: PlanMarket, req: JobRequirement) -> dict[str, Mask]:
     )
     return {
         "excluded": excluded,
+        "sold_out": market.available < 1,
         "no_price": ~(market.price_micros > 0),
         "no_throughput": ~(np.nan_to_num(market.pflops) > 0),
         "vram": market.gpu_memory_gb < req.min_vram_gb,
@@ -182,7 +186,7 @@ def _coded_pflops(index: MarketIndex, slots: npt.NDArray[np.intp], precision: Pr
     gpu = index.texts["gpu"][slots].astype(np.int64)
     variant = index.texts["gpu_variant"][slots].astype(np.int64)
     memory = np.nan_to_num(index.numbers["gpu_memory_gb"][slots])
-    keys = np.stack([gpu, variant, memory.astype(np.int64)], axis=1)
+    keys = np.stack([gpu, variant, memory], axis=1)
     distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
     gpus, variants = index.strings["gpu"].values, index.strings["gpu_variant"].values
     rates = np.array(
@@ -193,7 +197,7 @@ def _coded_pflops(index: MarketIndex, slots: npt.NDArray[np.intp], precision: Pr
                 float(m),
                 precision,
             )
-            for g, v, m in distinct.tolist()
+            for g, v, m in ((int(g), int(v), m) for g, v, m in distinct.tolist())
         ],
         dtype=np.float64,
     )
@@ -215,9 +219,7 @@ def market_from_index(
         gpu_count=count,
         gpu_memory_gb=np.nan_to_num(index.numbers["gpu_memory_gb"][slots]),
         reliability=index.numbers["reliability"][slots],
-        available=np.where(np.isfinite(available) & (available >= 1), available, 1).astype(
-            np.int64
-        ),
+        available=np.where(np.isfinite(available), np.maximum(available, 0), 1).astype(np.int64),
         spot=index.bools["spot"][slots],
         provider=index.texts["provider"][slots].astype(np.int64),
         region=region,

@@ -90,8 +90,15 @@ def plan(market: PlanMarket, req: JobRequirement, explained: bool = True) -> Pla
             return attempt(market, changed, cost).plan
 
         explanation = explain.explain(market, req, exact, cheaper)
-    elif explained:
+    elif explained and first.status == "infeasible":
         infeasibility = explain.diagnose(market, req, first.eligibility, solver)
+    elif explained:
+        infeasibility = explain.Infeasibility(
+            "solver",
+            f"The solver stopped ({first.status}) before it found a plan; fewer offers or"
+            " looser constraints make the problem smaller.",
+            [],
+        )
     return Planning(
         requirement=req,
         exact=exact,

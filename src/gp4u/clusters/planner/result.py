@@ -73,10 +73,12 @@ def build_plan(
     than its hours need (fewer machines never lower the scaling factor); and the hours are
     trimmed to deliver exactly the compute asked for (unless the job is sustained: then every
     member runs to the deadline)."""
-    hours = np.where(hours > HOURS_EPSILON, hours, 0.0)
-    used = np.flatnonzero(hours > 0)
+    used = np.flatnonzero((hours > HOURS_EPSILON) & (instances > 0))
+    hours = np.where(np.isin(np.arange(hours.size), used), hours, 0.0)
     counts = instances[used].astype(np.int64)
-    if consolidate and not req.sustained:
+    if req.sustained:
+        hours[used] = counts * req.deadline_hours
+    elif consolidate:
         needed = np.ceil(hours[used] / req.deadline_hours - 1e-9).astype(np.int64)
         counts = np.maximum(1, np.minimum(counts, needed))
     machines = int(counts.sum())

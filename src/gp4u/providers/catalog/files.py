@@ -42,18 +42,21 @@ def parse_catalog(text: str, provider: str, fmt: CatalogFormat | None = None) ->
     return parse_skypilot(text, provider) if chosen == "skypilot" else parse_gpuhunt(text, provider)
 
 
-def _provider_of(path: Path) -> str:
-    # SkyPilot files sit in a folder named after the cloud (vms.csv, or a derived table such as
-    # runpod/gpu_price_summary_v7_partial.csv); gpuhunt files are named after the provider.
+def _provider_of(path: Path, in_named_folder: bool) -> str:
+    # SkyPilot files are named vms*.csv inside a folder named after the cloud; gpuhunt files are
+    # named after the provider. A SkyPilot table with another name (runpod's
+    # gpu_price_summary_v7_partial.csv) belongs to its folder when a folder was given.
     if path.name.startswith("vms"):
         return path.parent.name
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        header = handle.readline()
-    try:
-        skypilot = detect_format(header) == "skypilot"
-    except ValueError:
-        skypilot = False
-    return path.parent.name if skypilot else path.stem
+    if in_named_folder:
+        with path.open(encoding="utf-8-sig", errors="replace") as handle:
+            header = handle.readline()
+        try:
+            if detect_format(header) == "skypilot":
+                return path.parent.name
+        except ValueError:
+            pass
+    return path.stem
 
 
 def find_catalog_files(paths: list[Path], provider: str | None = None) -> list[CatalogFile]:
@@ -63,10 +66,10 @@ def find_catalog_files(paths: list[Path], provider: str | None = None) -> list[C
         if not path.exists():
             raise FileNotFoundError(f"no such file or directory: {path}")
         if path.is_file():
-            found.append(CatalogFile(provider or _provider_of(path), path))
+            found.append(CatalogFile(provider or _provider_of(path, in_named_folder=False), path))
             continue
         for csv_path in sorted(path.glob("*.csv")):
-            found.append(CatalogFile(provider or _provider_of(csv_path), csv_path))
+            found.append(CatalogFile(provider or _provider_of(csv_path, True), csv_path))
         for csv_path in sorted(path.glob("*/*.csv")):
             found.append(CatalogFile(provider or csv_path.parent.name, csv_path))
     if not found:
