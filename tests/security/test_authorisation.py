@@ -32,6 +32,8 @@ PUBLIC = re.compile(
     r"|arbitrage/\w+|recommendations|prices/\w+|providers|providers/\{name\}/(health|offers)"
     r"|auth/(signup|token|login|refresh)"
     r"|machines/\{machine_id\}/(availability|calendar)"
+    # The public cost simulator and the wizard in front of it (issue 8).
+    r"|clusters/plan|wizard/estimate"
     # Node agents authenticate with a one-time token, then their agent secret.
     r"|agent/(register|heartbeat|done)|hosts/agent/(register|heartbeat)))$"
 )
