@@ -154,6 +154,7 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
         "n": len(ordered),
         "p50_ms": at(0.50),
         "p90_ms": at(0.90),
+        "p95_ms": at(0.95),
         "p99_ms": at(0.99),
         "max_ms": round(ordered[-1], 2),
         "mean_ms": round(statistics.fmean(ordered), 2),

@@ -120,6 +120,12 @@ def _strip_noise(spelling: str) -> str:
     return "".join(tokens)
 
 
+def known_family(spelling: str) -> str | None:
+    """The GPU family a spelling names (`h100 sxm` → `H100`), or None when it names none."""
+    name = parse_gpu_name(spelling)
+    return name.gpu if name.known else None
+
+
 @cache
 def parse_gpu_name(raw: str) -> GpuName:
     """Read a provider's or a user's GPU spelling. Cached: catalogs repeat the same few names."""

@@ -11,9 +11,9 @@ import click
 
 from gp4u.cli.common import api_option, handle_errors, json_option
 from gp4u.cli.common import load_settings as _settings
-from gp4u.clusters.requirements import DEFAULT_MAX_MACHINES, LIMIT_MAX_MACHINES
+from gp4u.clusters.requirements import DEFAULT_MAX_MACHINES, LIMIT_MAX_MACHINES, Placement
 
-PLACEMENTS = ("any", "same_provider", "same_region", "single_machine")
+PLACEMENTS = tuple(p.value for p in Placement)
 _HOURS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|hours?|d|days?)?\s*$", re.IGNORECASE)
 
 

@@ -25,6 +25,7 @@ LIMIT_MAX_MACHINES = 512
 LIMIT_PFLOP_HOURS = 1e9
 LIMIT_DEADLINE_HOURS = 24 * 366
 LIMIT_BUDGET_MICROS = 10**15  # $1e9
+LIMIT_VRAM_GB = 4096.0
 
 
 class Placement(StrEnum):
@@ -77,8 +78,8 @@ class JobRequirement:
             raise ValueError(
                 f"the deadline must be in the future and within {LIMIT_DEADLINE_HOURS} hours"
             )
-        if not 0 <= self.min_vram_gb <= 4096:
-            raise ValueError("min_vram_gb must be between 0 and 4096")
+        if not 0 <= self.min_vram_gb <= LIMIT_VRAM_GB:
+            raise ValueError(f"min_vram_gb must be between 0 and {LIMIT_VRAM_GB:g}")
         if self.budget_micros is not None and not 0 < self.budget_micros <= LIMIT_BUDGET_MICROS:
             raise ValueError("the budget must be positive and at most $1,000,000,000")
         if self.min_reliability is not None and not 0 <= self.min_reliability <= 1:

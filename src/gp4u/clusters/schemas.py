@@ -8,7 +8,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from gp4u.clusters.requirements import DEFAULT_MAX_MACHINES, LIMIT_MAX_MACHINES, Placement
+from gp4u.clusters.requirements import (
+    DEFAULT_MAX_MACHINES,
+    LIMIT_BUDGET_MICROS,
+    LIMIT_DEADLINE_HOURS,
+    LIMIT_MAX_MACHINES,
+    LIMIT_PFLOP_HOURS,
+    LIMIT_VRAM_GB,
+    Placement,
+)
 from gp4u.db.base import MAX_ID
 from gp4u.web.schemas import RequestModel
 
@@ -19,7 +27,7 @@ class ComputeIn(RequestModel):
     pflop_hours: float | None = Field(
         None,
         gt=0,
-        le=1e9,
+        le=LIMIT_PFLOP_HOURS,
         description="Useful PFLOP-hours the job performs (e.g. 6 x params x tokens).",
     )
     gpu_hours: float | None = Field(
@@ -38,13 +46,15 @@ class ComputeIn(RequestModel):
 class PlanIn(RequestModel):
     compute: ComputeIn
     deadline_hours: float | None = Field(
-        None, gt=0, le=24 * 366, description="Hours from now the job must be done by."
+        None, gt=0, le=LIMIT_DEADLINE_HOURS, description="Hours from now the job must be done by."
     )
     deadline: datetime | None = Field(
         None, description="Or: the time it must be done by (UTC when it has no zone)."
     )
-    min_vram_gb: float = Field(0, ge=0, le=4096, description="Memory each GPU needs, GB.")
-    budget_usd: float | None = Field(None, gt=0, le=1e9, description="Most the job may cost.")
+    min_vram_gb: float = Field(0, ge=0, le=LIMIT_VRAM_GB, description="Memory each GPU needs, GB.")
+    budget_usd: float | None = Field(
+        None, gt=0, le=LIMIT_BUDGET_MICROS / 1e6, description="Most the job may cost."
+    )
     spot_allowed: bool = Field(False, description="Interruptible instances are acceptable.")
     min_reliability: float | None = Field(
         None, ge=0, le=1, description="Only offers whose provider states at least this (0-1)."

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gp4u.catalog.normalise import parse_gpu_name
+from gp4u.catalog.normalise import known_family
 from gp4u.clusters.export import ExportFormat, export_plan
 from gp4u.clusters.planner.explain import Change
 from gp4u.clusters.planner.market import PlanMarket, market_from_index
@@ -92,10 +92,10 @@ def requirement_from(body: PlanIn, now: datetime) -> JobRequirement:
 
 def canonical_gpu(spelling: str) -> str:
     """A GPU family from any spelling (`h100 sxm` → `H100`)."""
-    name = parse_gpu_name(spelling)
-    if not name.known:
+    family = known_family(spelling)
+    if family is None:
         raise ValueError(f"unknown GPU {spelling!r}")
-    return name.gpu
+    return family
 
 
 def _usd(micros: int | None) -> float | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gp4u.catalog.normalise import parse_gpu_name
+from gp4u.catalog.normalise import known_family
 from gp4u.catalog.reference import GpuFamily, families_by_name, gpu_families
 from gp4u.kit.errors import NotFound
 from gp4u.offers import service as offers
@@ -62,10 +62,10 @@ async def get_gpu(
     session: AsyncSession, name: str, market: offers.MarketSearch | None = None
 ) -> dict[str, Any]:
     """One model, found by any spelling (`a100-80gb`, `RTX 4090`)."""
-    parsed = parse_gpu_name(name)
-    if not parsed.known:
+    known = known_family(name)
+    if known is None:
         raise NotFound(f"no GPU model matches {name!r}")
-    family = families_by_name()[parsed.gpu]
-    query = build_query(f'gpu="{parsed.gpu}"')
+    family = families_by_name()[known]
+    query = build_query(f'gpu="{known}"')
     groups = await offers.summarize(session, query, "family", market)
     return _family(family, groups[0] if groups else None)

@@ -27,7 +27,10 @@ def usd_to_micros(value: str | int | float | Decimal) -> int:
         raise ValueError(f"not a number: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not a finite amount: {value!r}")
-    return int((amount * MICROS_PER_USD).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    try:
+        return int((amount * MICROS_PER_USD).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    except InvalidOperation as exc:  # more digits than the decimal context holds
+        raise ValueError(f"amount too large: {value!r}") from exc
 
 
 def micros_to_usd(micros: int) -> float:

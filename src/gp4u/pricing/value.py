@@ -255,6 +255,33 @@ def spec_columns(
     return _gathered(rows, index)
 
 
+GpuKey = tuple[str, str | None, float]  # family, variant, GB per GPU
+
+
+def distinct_coded_gpus(
+    gpu_codes: npt.ArrayLike,
+    gpu_names: Sequence[str],
+    variant_codes: npt.ArrayLike,
+    variant_names: Sequence[str],
+    memories: npt.ArrayLike,
+) -> tuple[list[GpuKey], npt.NDArray[np.intp]]:
+    """The distinct GPUs among offers whose text is stored as integer codes into tables of
+    distinct values (-1 = missing), as the market index keeps them, and each offer's position
+    among them: vectorised, so a per-GPU figure is worked out once, not once per offer."""
+    gpu = np.asarray(gpu_codes, dtype=np.int64) + 1
+    variant = np.asarray(variant_codes, dtype=np.int64) + 1
+    sizes, size_codes = np.unique(np.asarray(memories, dtype=np.float64), return_inverse=True)
+    width = len(variant_names) + 1
+    keys, index = np.unique((gpu * width + variant) * len(sizes) + size_codes, return_inverse=True)
+    distinct: list[GpuKey] = []
+    for key in keys.tolist():
+        rest, size = divmod(key, len(sizes))
+        g, v = divmod(rest, width)
+        name = gpu_names[g - 1] if g else ""
+        distinct.append((name, variant_names[v - 1] if v else None, float(sizes[size])))
+    return distinct, index.reshape(-1)
+
+
 def coded_spec_columns(
     gpu_codes: npt.ArrayLike,
     gpu_names: Sequence[str],
@@ -262,20 +289,11 @@ def coded_spec_columns(
     variant_names: Sequence[str],
     memories: npt.ArrayLike,
 ) -> SpecColumns:
-    """`spec_columns` for text stored as integer codes into tables of distinct values (-1 =
-    missing), as the market index keeps them: vectorised, a few ms at 100k offers."""
-    gpu = np.asarray(gpu_codes, dtype=np.int64) + 1
-    variant = np.asarray(variant_codes, dtype=np.int64) + 1
-    sizes, size_codes = np.unique(np.asarray(memories, dtype=np.float64), return_inverse=True)
-    width = len(variant_names) + 1
-    keys, index = np.unique((gpu * width + variant) * len(sizes) + size_codes, return_inverse=True)
-    rows = []
-    for key in keys.tolist():
-        rest, size = divmod(key, len(sizes))
-        g, v = divmod(rest, width)
-        name = gpu_names[g - 1] if g else ""
-        rows.append(spec_figures(name, variant_names[v - 1] if v else None, float(sizes[size])))
-    return _gathered(rows, index)
+    """`spec_columns` for coded text (see `distinct_coded_gpus`): a few ms at 100k offers."""
+    distinct, index = distinct_coded_gpus(
+        gpu_codes, gpu_names, variant_codes, variant_names, memories
+    )
+    return _gathered([spec_figures(*key) for key in distinct], index)
 
 
 def _floats(values: Iterable[Any]) -> Floats:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from gp4u.catalog.normalise import parse_gpu_name
 from gp4u.clusters.requirements import Placement, Precision
 
 # ---- vocabulary ----
@@ -133,8 +132,3 @@ def count_words(value: float) -> str:
 
 def small_int(text: str) -> int:
     return WORD_NUMBERS[text] if text in WORD_NUMBERS else int(number(text))
-
-
-def gpu_family(text: str) -> str | None:
-    name = parse_gpu_name(text)
-    return name.gpu if name.known else None

@@ -211,7 +211,10 @@ def _claim_all(text: str, draft: Draft) -> _Claims:
             if start >= end or any(claims.taken[start:end]):
                 continue
             draft.touched = []
-            outcome = handler(match, draft)
+            try:
+                outcome = handler(match, draft)
+            except OverflowError:  # a number or a date beyond any float or calendar
+                outcome = Reject("the number is out of range")
             if outcome is None:
                 continue
             claims.taken[start:end] = b"\x01" * (end - start)

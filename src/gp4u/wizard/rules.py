@@ -14,6 +14,7 @@ from decimal import Decimal
 from functools import cache
 from typing import cast
 
+from gp4u.catalog.normalise import known_family
 from gp4u.catalog.reference import gpu_families
 from gp4u.clusters.requirements import Placement
 from gp4u.wizard.draft import (
@@ -30,7 +31,6 @@ from gp4u.wizard.draft import (
     Reject,
     count_words,
     field_words,
-    gpu_family,
     number,
     quantity,
     small_int,
@@ -89,7 +89,7 @@ def _pflop_hours(m: re.Match[str], d: Draft) -> Outcome:
 
 def _gpu_hours(m: re.Match[str], d: Draft) -> Outcome:
     amount = quantity(m)
-    gpu = gpu_family(m.group("g")) if m.group("g") else None
+    gpu = known_family(m.group("g")) if m.group("g") else None
     named = f"{gpu} " if gpu else ""
     outcome = d.set("gpu_hours", amount, f"compute: {amount:,.6g} {named}GPU-hours")
     if gpu and isinstance(outcome, str):
@@ -289,7 +289,7 @@ def _gpus_per_machine(m: re.Match[str], d: Draft) -> Outcome:
 
 
 def _n_x_gpu(m: re.Match[str], d: Draft) -> Outcome:
-    gpu = gpu_family(m.group("g"))
+    gpu = known_family(m.group("g"))
     if gpu is None:
         return None
     outcome = _gpus_per_machine(m, d)
@@ -299,7 +299,7 @@ def _n_x_gpu(m: re.Match[str], d: Draft) -> Outcome:
 
 
 def _gpu_name(m: re.Match[str], d: Draft) -> Outcome:
-    gpu = gpu_family(m.group("g"))
+    gpu = known_family(m.group("g"))
     if gpu is None:
         return None
     return _gpu_model(m, d, gpu)

@@ -61,8 +61,8 @@ async def estimate(
     """Everything the wizard understood of `text`, what it needs, and its plan."""
     try:
         parsed = parse(text, now)
-    except (ValueError, ArithmeticError) as exc:  # numbers beyond any sensible range
-        raise InvalidInput(f"cannot read that request: {exc}") from exc
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
     result: dict[str, Any] = {
         **_parsed_view(parsed),
         "estimate": None,
@@ -72,7 +72,7 @@ async def estimate(
     }
     try:
         req, est = to_requirement(parsed)
-    except (ValueError, ArithmeticError) as exc:
+    except ValueError as exc:
         result["problem"] = str(exc)
         return result
     result["estimate"] = _estimate_view(est) if est is not None else None

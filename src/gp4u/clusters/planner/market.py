@@ -18,6 +18,7 @@ import numpy.typing as npt
 from gp4u.clusters.requirements import JobRequirement, Placement, Precision
 from gp4u.clusters.throughput import gpu_pflops, instance_pflops
 from gp4u.offers.index import MarketIndex
+from gp4u.pricing.value import distinct_coded_gpus
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -183,25 +184,15 @@ def group_keys(market: PlanMarket, placement: Placement) -> Ints:
 
 def _coded_pflops(index: MarketIndex, slots: npt.NDArray[np.intp], precision: Precision) -> Floats:
     """Useful PFLOPS per GPU of indexed offers, each distinct GPU resolved once."""
-    gpu = index.texts["gpu"][slots].astype(np.int64)
-    variant = index.texts["gpu_variant"][slots].astype(np.int64)
-    memory = np.nan_to_num(index.numbers["gpu_memory_gb"][slots])
-    keys = np.stack([gpu, variant, memory], axis=1)
-    distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
-    gpus, variants = index.strings["gpu"].values, index.strings["gpu_variant"].values
-    rates = np.array(
-        [
-            gpu_pflops(
-                gpus[g] if g >= 0 else "",
-                variants[v] if v >= 0 else None,
-                float(m),
-                precision,
-            )
-            for g, v, m in ((int(g), int(v), m) for g, v, m in distinct.tolist())
-        ],
-        dtype=np.float64,
+    distinct, position = distinct_coded_gpus(
+        index.texts["gpu"][slots],
+        index.strings["gpu"].values,
+        index.texts["gpu_variant"][slots],
+        index.strings["gpu_variant"].values,
+        np.nan_to_num(index.numbers["gpu_memory_gb"][slots]),
     )
-    return rates[inverse.reshape(-1)]
+    rates = np.array([gpu_pflops(*key, precision) for key in distinct], dtype=np.float64)
+    return rates[position]
 
 
 def market_from_index(
