@@ -3,6 +3,7 @@
 from gp4u.accounts.models import ApiKey, ProviderCredential, RefreshToken, User
 from gp4u.alerts.models import Notification, Watch, WebhookDelivery
 from gp4u.audit.models import AuditEvent
+from gp4u.clusters.models import Cluster, ClusterMember
 from gp4u.db.base import Base
 from gp4u.hosts.models import HostMachine, MachineBlock, MachineRun, MachineUptime
 from gp4u.jobs.models import OutboxJob
@@ -28,6 +29,8 @@ __all__ = [
     "Budget",
     "BudgetAlert",
     "Charge",
+    "Cluster",
+    "ClusterMember",
     "GpuSession",
     "Hold",
     "HostMachine",

@@ -6,6 +6,7 @@ classified here."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -163,6 +164,25 @@ async def _reservation(
     return str(reservation), f"/api/v1/reservations/{reservation}"
 
 
+async def _cluster(
+    client: httpx.AsyncClient, headers: dict[str, str], ctx: Any
+) -> tuple[str, str | None]:
+    """A planned cluster by A on a priced local slot (not started)."""
+    slots = [{"ref": "slot-a", "gpu": "H100", "gpu_memory_gb": 80, "price_per_hour": 2.0}]
+    ctx["data_dir"].mkdir(parents=True, exist_ok=True)
+    (ctx["data_dir"] / "local-offers.json").write_text(json.dumps(slots))
+    synced = await client.post("/api/v1/providers/local/sync", headers=ctx["admin"])
+    assert synced.status_code == 200, synced.text
+    await client.post(
+        "/api/v1/wallet/deposits", json={"amount": "50", "source": "tok_ok"}, headers=headers
+    )
+    body = {"compute": {"gpu_hours": 1}, "deadline_hours": 2}
+    created = await client.post("/api/v1/clusters", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    cluster = created.json()["id"]
+    return str(cluster), f"/api/v1/clusters/{cluster}"
+
+
 OWNED: dict[tuple[str, str], Owned] = {
     ("GET", "/api/v1/alerts/{watch_id}"): Owned(_watch),
     ("DELETE", "/api/v1/alerts/{watch_id}"): Owned(_watch),
@@ -185,6 +205,9 @@ OWNED: dict[tuple[str, str], Owned] = {
         _reservation, {"end": "2026-11-02T16:00:00Z"}
     ),
     ("POST", "/api/v1/reservations/{reservation_id}/cancel"): Owned(_reservation),
+    ("GET", "/api/v1/clusters/{cluster_id}"): Owned(_cluster),
+    ("POST", "/api/v1/clusters/{cluster_id}/start"): Owned(_cluster),
+    ("POST", "/api/v1/clusters/{cluster_id}/stop"): Owned(_cluster),
 }
 
 
@@ -236,6 +259,7 @@ async def test_another_users_object_is_404_and_untouched(
     accounts_client: httpx.AsyncClient,
     sessions: async_sessionmaker[AsyncSession],
     clock: FrozenClock,
+    settings: Settings,
     route: tuple[str, str],
 ) -> None:
     method, template = route
@@ -244,7 +268,9 @@ async def test_another_users_object_is_404_and_untouched(
     admin = await make_admin(sessions, accounts_client, "admin@example.com")
     owned = OWNED[route]
     object_id, still_there = await owned.make(
-        accounts_client, alice, {"sessions": sessions, "now": clock.now(), "admin": admin}
+        accounts_client,
+        alice,
+        {"sessions": sessions, "now": clock.now(), "admin": admin, "data_dir": settings.data_dir},
     )
     url = re.sub(r"\{[^}]+\}", object_id, template)
     response = await accounts_client.request(method, url, headers=bob, json=owned.body)
@@ -284,6 +310,7 @@ SHOWN_ONCE = {
     "WatchCreated.webhook_secret",
     "ApiKeyCreated.key",
     "SessionCreatedOut.ssh_private_key",
+    "ClusterCreatedOut.ssh_private_key",
     "AgentRegisteredOut.agent_secret",
     "HostAgentRegisteredOut.agent_secret",
 }

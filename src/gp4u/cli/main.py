@@ -10,6 +10,7 @@ import click
 
 from gp4u.cli.accounts import login, logout, user
 from gp4u.cli.agent import agent
+from gp4u.cli.clusters import cluster
 from gp4u.cli.common import api_option, handle_errors, output_options
 from gp4u.cli.common import fail as _fail
 from gp4u.cli.common import load_settings as _settings
@@ -45,7 +46,7 @@ def main() -> None:
 
 for command in (login, logout, wallet, user, launch, sessions, session, stop, extend, costs, agent):
     main.add_command(command)
-for command in (book, reservations, cancel, availability, host, plan, wizard):
+for command in (book, reservations, cancel, availability, host, plan, wizard, cluster):
     main.add_command(command)
 
 

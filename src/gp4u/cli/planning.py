@@ -97,34 +97,96 @@ def print_planning(body: dict[str, Any]) -> None:
         click.echo(f"  {change['description']}: saves {_usd(change['saves'])}")
 
 
-@click.command()
-@click.option("--pflop-hours", type=click.FloatRange(min=0, min_open=True), help="Useful compute.")
-@click.option("--gpu-hours", type=click.FloatRange(min=0, min_open=True), help="Or GPU-hours…")
-@click.option("--reference-gpu", default="H100", show_default=True, help="…of this GPU.")
-@click.option(
-    "--precision", type=click.Choice(["bf16", "fp16", "fp32"]), default="bf16", show_default=True
-)
-@click.option("--deadline", required=True, help="Hours (48, 48h), days (3d) or a date.")
-@click.option("--vram", "min_vram_gb", type=click.FloatRange(min=0), default=0, help="GB per GPU.")
-@click.option("--budget", "budget_usd", type=click.FloatRange(min=0, min_open=True), help="USD.")
-@click.option("--spot/--no-spot", "spot_allowed", default=False, help="Allow spot instances.")
-@click.option("--min-reliability", type=click.FloatRange(0, 1), help="0-1.")
-@click.option("--placement", type=click.Choice(PLACEMENTS), default="any", show_default=True)
-@click.option(
-    "--max-machines",
-    type=click.IntRange(1, LIMIT_MAX_MACHINES),
-    default=DEFAULT_MAX_MACHINES,
-    show_default=True,
-)
-@click.option(
-    "--gpus-per-machine",
+def job_options(fn: Any) -> Any:
+    """The options that describe a job (compute, deadline, constraints), shared by `gp4u plan`
+    and `gp4u cluster create`; `job_body` turns them into the API's fields."""
+    options = [
+        click.option(
+            "--pflop-hours", type=click.FloatRange(min=0, min_open=True), help="Useful compute."
+        ),
+        click.option(
+            "--gpu-hours", type=click.FloatRange(min=0, min_open=True), help="Or GPU-hours…"
+        ),
+        click.option("--reference-gpu", default="H100", show_default=True, help="…of this GPU."),
+        click.option(
+            "--precision",
+            type=click.Choice(["bf16", "fp16", "fp32"]),
+            default="bf16",
+            show_default=True,
+        ),
+        click.option("--deadline", required=True, help="Hours (48, 48h), days (3d) or a date."),
+        click.option(
+            "--vram", "min_vram_gb", type=click.FloatRange(min=0), default=0, help="GB per GPU."
+        ),
+        click.option(
+            "--budget", "budget_usd", type=click.FloatRange(min=0, min_open=True), help="USD."
+        ),
+        click.option(
+            "--spot/--no-spot", "spot_allowed", default=False, help="Allow spot instances."
+        ),
+        click.option("--min-reliability", type=click.FloatRange(0, 1), help="0-1."),
+        click.option(
+            "--placement", type=click.Choice(PLACEMENTS), default="any", show_default=True
+        ),
+        click.option(
+            "--max-machines",
+            type=click.IntRange(1, LIMIT_MAX_MACHINES),
+            default=DEFAULT_MAX_MACHINES,
+            show_default=True,
+        ),
+        click.option(
+            "--gpus-per-machine",
+            "min_gpus_per_machine",
+            type=click.IntRange(1, 64),
+            default=1,
+            help="At least this many GPUs in each machine.",
+        ),
+        click.option(
+            "--sustained", is_flag=True, help="Serving: every machine runs to the deadline."
+        ),
+        click.option(
+            "--exclude", "exclude_offers", type=int, multiple=True, help="Offer id to avoid."
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+JOB_FIELDS = (
+    "min_vram_gb",
+    "budget_usd",
+    "spot_allowed",
+    "min_reliability",
+    "placement",
+    "max_machines",
     "min_gpus_per_machine",
-    type=click.IntRange(1, 64),
-    default=1,
-    help="At least this many GPUs in each machine.",
+    "sustained",
 )
-@click.option("--sustained", is_flag=True, help="Serving: every machine runs to the deadline.")
-@click.option("--exclude", "exclude_offers", type=int, multiple=True, help="Offer id to avoid.")
+
+
+def job_body(fields: dict[str, Any]) -> dict[str, Any]:
+    """The API's job fields (`compute`, the deadline, the constraints) from `job_options`'
+    values, taken out of `fields`."""
+    compute = {
+        "pflop_hours": fields.pop("pflop_hours"),
+        "gpu_hours": fields.pop("gpu_hours"),
+        "reference_gpu": fields.pop("reference_gpu"),
+        "precision": fields.pop("precision"),
+    }
+    if (compute["pflop_hours"] is None) == (compute["gpu_hours"] is None):
+        raise click.UsageError("give one of --pflop-hours and --gpu-hours")
+    constraints = {name: fields.pop(name) for name in JOB_FIELDS}
+    return {
+        "compute": {k: v for k, v in compute.items() if v is not None},
+        **deadline_fields(fields.pop("deadline")),
+        **{k: v for k, v in constraints.items() if v is not None},
+        "exclude_offers": list(fields.pop("exclude_offers")),
+    }
+
+
+@click.command()
+@job_options
 @click.option(
     "--export",
     type=click.Choice(["skypilot", "terraform"]),
@@ -133,7 +195,7 @@ def print_planning(body: dict[str, Any]) -> None:
 @json_option
 @api_option
 @handle_errors
-def plan(as_json: bool, api_url: str | None, deadline: str, **fields: Any) -> None:
+def plan(as_json: bool, api_url: str | None, export: str | None, **fields: Any) -> None:
     """The cheapest GPUs across all providers for a job's compute, deadline and budget.
 
     Give the compute as useful PFLOP-hours (--pflop-hours) or as GPU-hours of a reference GPU
@@ -144,20 +206,7 @@ def plan(as_json: bool, api_url: str | None, deadline: str, **fields: Any) -> No
     from gp4u.cli import output
     from gp4u.cli.market import open_market
 
-    compute = {
-        "pflop_hours": fields.pop("pflop_hours"),
-        "gpu_hours": fields.pop("gpu_hours"),
-        "reference_gpu": fields.pop("reference_gpu"),
-        "precision": fields.pop("precision"),
-    }
-    if (compute["pflop_hours"] is None) == (compute["gpu_hours"] is None):
-        raise click.UsageError("give one of --pflop-hours and --gpu-hours")
-    body = {
-        "compute": {k: v for k, v in compute.items() if v is not None},
-        **deadline_fields(deadline),
-        **{k: v for k, v in fields.items() if v is not None and k != "exclude_offers"},
-        "exclude_offers": list(fields["exclude_offers"]),
-    }
+    body = {**job_body(fields), **({"export": export} if export else {})}
     result = open_market(_settings(), api_url).plan(body)
     if as_json:
         output.print_json(result)

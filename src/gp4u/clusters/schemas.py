@@ -18,6 +18,7 @@ from gp4u.clusters.requirements import (
     Placement,
 )
 from gp4u.db.base import MAX_ID
+from gp4u.provisioning.schemas import EnvName, EnvValue
 from gp4u.web.schemas import RequestModel
 
 PrecisionIn = Literal["bf16", "fp16", "fp32"]
@@ -43,7 +44,9 @@ class ComputeIn(RequestModel):
         return self
 
 
-class PlanIn(RequestModel):
+class JobIn(RequestModel):
+    """What the job needs (shared by the cost simulator and clusters)."""
+
     compute: ComputeIn
     deadline_hours: float | None = Field(
         None, gt=0, le=LIMIT_DEADLINE_HOURS, description="Hours from now the job must be done by."
@@ -71,12 +74,9 @@ class PlanIn(RequestModel):
     exclude_offers: list[int] = Field(
         default_factory=list, max_length=1000, description="Offer ids the plan must not use."
     )
-    export: Literal["skypilot", "terraform"] | None = Field(
-        None, description="Also write the least-cost plan as SkyPilot or Terraform-style YAML."
-    )
 
     @model_validator(mode="after")
-    def _one_deadline(self) -> PlanIn:
+    def _one_deadline(self) -> JobIn:
         if self.deadline is not None and self.deadline.tzinfo is None:
             self.deadline = self.deadline.replace(tzinfo=UTC)
         if (self.deadline_hours is None) == (self.deadline is None):
@@ -84,6 +84,32 @@ class PlanIn(RequestModel):
         if any(not 1 <= i <= MAX_ID for i in self.exclude_offers):
             raise ValueError("exclude_offers holds offer ids")
         return self
+
+
+class PlanIn(JobIn):
+    export: Literal["skypilot", "terraform"] | None = Field(
+        None, description="Also write the least-cost plan as SkyPilot or Terraform-style YAML."
+    )
+
+
+class ClusterIn(JobIn):
+    name: str | None = Field(None, max_length=80, description="Yours, to recognise it by.")
+    image: str | None = Field(None, max_length=255, description="Every member's image.")
+    startup_command: str | None = Field(
+        None, max_length=16_000, description="Run on every member once it is up."
+    )
+    env: dict[EnvName, EnvValue] = Field(
+        default_factory=dict,
+        max_length=64,
+        description="Environment variables for every member. Values are stored encrypted and "
+        "never shown again; names starting with GP4U_AGENT_ are reserved.",
+    )
+    ssh_public_key: str | None = Field(
+        None,
+        max_length=4096,
+        description='Your OpenSSH public key for every member, or "generate" for a new key pair '
+        "whose private key is returned once, in this response only.",
+    )
 
 
 class MemberOut(BaseModel):
@@ -166,3 +192,93 @@ class PlanningOut(BaseModel):
     infeasibility: InfeasibilityOut | None
     assumptions: list[str]
     export: str | None = Field(None, description="The plan as YAML, when asked for.")
+
+
+ClusterStateIn = Literal[
+    "planned", "starting", "running", "ending", "completed", "failed", "stopped"
+]
+
+
+class ClusterProgressOut(BaseModel):
+    required_pflop_hours: float
+    delivered_pflop_hours: float = Field(description="So far, after the scaling penalty.")
+    share_delivered: float = Field(description="Delivered / required (0-1).")
+    machines_running: int
+
+
+class ClusterMoneyOut(BaseModel):
+    estimate: float = Field(description="USD held when the cluster was created: the plan's cost.")
+    held: float = Field(description="USD still held for members.")
+    cost_so_far: float = Field(description="USD: paid for ended members, accrued for running ones.")
+    captured: float = Field(description="USD paid so far (members that ended).")
+
+
+class ClusterMemberOut(BaseModel):
+    id: int
+    round: int = Field(description="0: the plan it was created with; n: the n-th re-plan.")
+    state: Literal["planned", "started", "done", "failed", "cancelled"]
+    offer_id: int
+    provider: str
+    label: str
+    gpu: str
+    gpu_count: int
+    region: str | None
+    spot: bool
+    price_per_hour: float
+    planned_hours: float
+    pflops: float = Field(description="Useful PFLOPS of the machine.")
+    session_id: int | None = Field(description="Its session (see /api/v1/sessions).")
+    session_state: str | None
+    running_at: datetime | None
+    ran_hours: float
+    delivered_pflop_hours: float
+    contribution: float = Field(description="Its share of the delivered compute (shares sum to 1).")
+    cost_so_far: float
+    failure: str | None = Field(description="Why it could not launch or was lost.")
+
+
+class ClusterEventOut(BaseModel):
+    at: datetime
+    what: str
+
+
+class ClusterRequirementOut(RequirementOut):
+    deadline_fixed: bool = Field(
+        description="The deadline was a date; otherwise its hours count from the start."
+    )
+
+
+class ClusterOut(BaseModel):
+    id: int
+    name: str | None
+    state: ClusterStateIn
+    requirement: ClusterRequirementOut
+    deadline_at: datetime = Field(description="Set again at the start unless it was a date.")
+    machine_hours_cap: float = Field(description="The most one member may run (hours).")
+    plan: PlanOut = Field(description="The plan the cluster was created with.")
+    progress: ClusterProgressOut
+    money: ClusterMoneyOut
+    members: list[ClusterMemberOut]
+    replans: int
+    excluded_offers: list[int] = Field(description="Offers that failed it (never re-planned).")
+    image: str | None
+    env_keys: list[str]
+    ssh_fingerprint: str | None = Field(description="Of the public key every member accepts.")
+    events: list[ClusterEventOut]
+    created_at: datetime
+    started_at: datetime | None
+    ending_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None
+    end_detail: str | None
+
+
+class ClusterCreatedOut(ClusterOut):
+    ssh_private_key: str | None = Field(
+        None, description="Only when you asked to generate a key pair: shown once."
+    )
+
+
+class ClustersOut(BaseModel):
+    items: list[ClusterOut]
+    next_before: int | None

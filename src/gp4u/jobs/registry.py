@@ -55,6 +55,7 @@ JOB_MODULES = (
     "gp4u.provisioning.jobs",
     "gp4u.hosts.jobs",
     "gp4u.reservations.jobs",
+    "gp4u.clusters.jobs",
 )
 
 

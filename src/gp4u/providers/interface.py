@@ -85,6 +85,7 @@ class Tags:
     deployment: str
     session: str
     owner: str | None = None
+    cluster: str | None = None  # a cluster member's cluster (labels only: not in `label`)
 
     @property
     def label(self) -> str:
@@ -94,6 +95,8 @@ class Tags:
         labels = {"gp4u-deployment": self.deployment, "gp4u-session": self.session}
         if self.owner:
             labels["gp4u-owner"] = self.owner
+        if self.cluster:
+            labels["gp4u-cluster"] = self.cluster
         return labels
 
     @classmethod
@@ -108,7 +111,12 @@ class Tags:
     def from_labels(cls, labels: Mapping[str, str] | None) -> Tags | None:
         if not labels or "gp4u-deployment" not in labels or "gp4u-session" not in labels:
             return None
-        return cls(labels["gp4u-deployment"], labels["gp4u-session"], labels.get("gp4u-owner"))
+        return cls(
+            labels["gp4u-deployment"],
+            labels["gp4u-session"],
+            labels.get("gp4u-owner"),
+            labels.get("gp4u-cluster"),
+        )
 
 
 @dataclass(frozen=True)

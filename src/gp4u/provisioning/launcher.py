@@ -198,7 +198,12 @@ def _request(ctx: JobContext, gs: GpuSession, q: Quote, attempt: int, key: bytes
     return LaunchRequest(
         offer_ref=q.current.offer_ref or "",
         client_token=f"{gs.client_token}-{attempt}",
-        tags=Tags(gs.deployment, str(gs.id), gs.owner),
+        tags=Tags(
+            gs.deployment,
+            str(gs.id),
+            gs.owner,
+            cluster=None if gs.cluster_id is None else str(gs.cluster_id),
+        ),
         instance_type=q.current.instance_type,
         region=q.current.region,
         gpu_count=q.current.gpu_count,
@@ -215,8 +220,9 @@ async def _next_offer(ctx: JobContext, gs: GpuSession) -> Offer | None:
     async with ctx.sessions() as session:
         if not tried:
             return await repo.offer(session, gs.offer_id)
-        if gs.reservation_id is not None:
-            return None  # a reservation runs on the machine it booked, or not at all
+        if gs.reservation_id is not None or gs.cluster_id is not None:
+            # A reservation runs on the machine it booked, or not at all; a cluster re-plans.
+            return None
         found = await repo.matching_offers(
             session,
             gpu=gs.gpu,

@@ -81,22 +81,12 @@ async def end_session(
     end = min(billing_end or now, now)
     if gs.running_at is not None and end < gs.running_at:
         end = gs.running_at
-    charges = [await wallet_repo.charge(session, cid, lock=True) for cid in gs.charge_ids]
-    held = [c.held if c is not None else 0 for c in charges]
-    cost = billing.accrued(gs.price_per_hour, gs.running_at, end, sum(held))
-    for charge_id, part in zip(gs.charge_ids, billing.split(cost, held), strict=True):
-        if part:
-            await wallet.capture_spend(
-                session,
-                gs.owner,
-                charge_id,
-                part,
-                now,
-                host=None,
-                fee_basis_points=fee_basis_points,
-            )
-        else:
-            await wallet.release_spend(session, gs.owner, charge_id, now)
+    if gs.cluster_id is not None:
+        # A cluster member holds nothing itself: its cluster captures this from its own hold.
+        cap = billing.cost_of(gs.max_price_per_hour, gs.paid_minutes)
+        cost = billing.accrued(gs.price_per_hour, gs.running_at, end, cap)
+    else:
+        cost = await _capture(session, gs, end, now, fee_basis_points)
     await move(
         session, gs, State.ENDING, now, actor, reason=reason.value, cost_micros=cost, note=detail
     )
@@ -116,6 +106,30 @@ async def end_session(
     return True
 
 
+async def _capture(
+    session: AsyncSession, gs: GpuSession, end: datetime, now: datetime, fee_basis_points: int
+) -> int:
+    """Capture the running time up to `end` from the session's holds in order and release the
+    rest; returns the cost."""
+    charges = [await wallet_repo.charge(session, cid, lock=True) for cid in gs.charge_ids]
+    held = [c.held if c is not None else 0 for c in charges]
+    cost = billing.accrued(gs.price_per_hour, gs.running_at, end, sum(held))
+    for charge_id, part in zip(gs.charge_ids, billing.split(cost, held), strict=True):
+        if part:
+            await wallet.capture_spend(
+                session,
+                gs.owner,
+                charge_id,
+                part,
+                now,
+                host=None,
+                fee_basis_points=fee_basis_points,
+            )
+        else:
+            await wallet.release_spend(session, gs.owner, charge_id, now)
+    return cost
+
+
 _REASONS = {
     EndReason.USER: "stopped by you",
     EndReason.AGENT_DONE: "your workload reported it was done",
@@ -126,6 +140,7 @@ _REASONS = {
     EndReason.LAUNCH_FAILED: "no offer could be launched",
     EndReason.INTERRUPTED: "its launch was interrupted",
     EndReason.GHOST: "the provider no longer has the machine",
+    EndReason.CLUSTER: "its cluster ended",
 }
 
 

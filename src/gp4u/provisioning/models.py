@@ -53,6 +53,9 @@ class GpuSession(Base):
     # A reservation's session runs on the booked machine only (no failover) and is paid by the
     # reservation, not by holds of its own.
     reservation_id: Mapped[int | None] = mapped_column(BigInteger)
+    # A cluster member's session: paid from the cluster's hold (captured when it ends), no
+    # failover (the cluster re-plans around a member that cannot launch).
+    cluster_id: Mapped[int | None] = mapped_column(BigInteger)
     launch_lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The node agent: a one-time registration token, then a secret for heartbeats (digests).
     agent_token_digest: Mapped[str] = mapped_column(String(64), unique=True)
@@ -85,4 +88,5 @@ class GpuSession(Base):
     __table_args__ = (
         Index("ix_gpu_sessions_owner", "owner", "id"),
         Index("ix_gpu_sessions_state", "state", "provider"),
+        Index("ix_gpu_sessions_cluster", "cluster_id"),
     )

@@ -81,20 +81,18 @@ async def create(
     max_price = max(price, spec.max_price_per_hour or 0)
     minutes = billing.minutes_for(spec.hours)
     estimate = billing.cost_of(max_price, minutes)
-    reserved = sorted(k for k in spec.env or {} if k.upper().startswith("GP4U_AGENT_"))
-    if reserved:
-        raise InvalidInput(
-            f"env names starting with GP4U_AGENT_ are reserved: {reserved}", field="env"
-        )
-    keys = _ssh(spec.ssh_public_key)
+    check_env(spec.env)
+    keys = ssh_keys(spec.ssh_public_key)
     token = new_token()
     async with money_transaction(ctx.sessions) as session:
-        gs = GpuSession(
-            owner=principal.owner,
-            key_prefix=principal.key_prefix,
-            state=State.PROVISIONING.value,
-            deployment=ctx.settings.deployment_id,
-            client_token=uuid.uuid4().hex,
+        gs = _intent(
+            ctx.settings,
+            principal.owner,
+            principal.key_prefix,
+            spec,
+            keys,
+            token,
+            now,
             offer_id=offer.id,
             provider=q.adapter.name,
             offer_ref=q.current.offer_ref or "",
@@ -106,19 +104,10 @@ async def create(
             price_per_hour=price,
             max_price_per_hour=max_price,
             paid_minutes=minutes,
-            image=spec.image or DEFAULT_IMAGE,
-            startup_command=spec.startup_command,
             env_keys=sorted((spec.env or {}).keys()),
-            ssh_public_key=keys[0] if keys else None,
-            ssh_fingerprint=sshkeys.fingerprint(keys[0]) if keys else None,
-            attempts=[],
             candidates=max(candidates, 1),
-            agent_token_digest=digest(token),
-            charge_ids=[],
-            created_at=now,
             expires_at=now + timedelta(minutes=minutes),
             hard_deadline=now + timedelta(hours=cap_hours),
-            destroy_attempts=0,
         )
         session.add(gs)
         await session.flush()
@@ -178,15 +167,16 @@ async def open_for_reservation(
     """The session of a reservation that starts now, in the caller's money transaction, with
     its launch job. The reservation pays (the session holds and charges nothing); it runs until
     the reservation ends, on the booked machine only."""
-    keys = _ssh(spec.ssh_public_key)
+    keys = ssh_keys(spec.ssh_public_key)
     token = new_token()
-    minutes = max(1, billing.billable_minutes(now, ends_at))
-    gs = GpuSession(
-        owner=owner,
-        key_prefix=key_prefix,
-        state=State.PROVISIONING.value,
-        deployment=settings.deployment_id,
-        client_token=uuid.uuid4().hex,
+    gs = _intent(
+        settings,
+        owner,
+        key_prefix,
+        spec,
+        keys,
+        token,
+        now,
         offer_id=machine.offer_id,
         provider=machine.provider,
         offer_ref=host_ref(machine.machine_id),
@@ -197,25 +187,30 @@ async def open_for_reservation(
         spot=False,
         price_per_hour=0,
         max_price_per_hour=0,
-        paid_minutes=minutes,
-        image=spec.image or DEFAULT_IMAGE,
-        startup_command=spec.startup_command,
-        env_keys=[],
-        ssh_public_key=keys[0] if keys else None,
-        ssh_fingerprint=sshkeys.fingerprint(keys[0]) if keys else None,
-        attempts=[],
-        candidates=1,
+        paid_minutes=max(1, billing.billable_minutes(now, ends_at)),
         reservation_id=machine.reservation_id,
-        agent_token_digest=digest(token),
-        charge_ids=[],
-        created_at=now,
         expires_at=ends_at,
         hard_deadline=ends_at + timedelta(seconds=settings.session_grace_seconds),
-        destroy_attempts=0,
     )
+    await _record_intent(
+        session, gs, {}, token, box_key, now, reservation_id=machine.reservation_id
+    )
+    return gs
+
+
+async def _record_intent(
+    session: AsyncSession,
+    gs: GpuSession,
+    env: dict[str, str],
+    token: str,
+    box_key: bytes,
+    now: datetime,
+    **detail: Any,
+) -> None:
+    """Write a system-made session with its sealed environment, audit and launch job."""
     session.add(gs)
     await session.flush()
-    gs.env_sealed = seal_env({}, token, box_key, gs.id)
+    gs.env_sealed = seal_env(env, token, box_key, gs.id)
     await record(
         session,
         now,
@@ -224,9 +219,110 @@ async def open_for_reservation(
         session_id=gs.id,
         provider=gs.provider,
         state=gs.state,
-        reservation_id=machine.reservation_id,
+        **detail,
     )
     await outbox.enqueue(session, LAUNCH_JOB, now, {"session_id": gs.id})
+
+
+def _intent(
+    settings: Settings,
+    owner: str,
+    key_prefix: str | None,
+    spec: LaunchSpec,
+    keys: tuple[str, str | None] | None,
+    token: str,
+    now: datetime,
+    **where: Any,
+) -> GpuSession:
+    """A new session row (`provisioning`) for `where` (offer, price, times): the intent that is
+    committed before any provider is asked."""
+    values: dict[str, Any] = {"env_keys": [], "candidates": 1, **where}
+    return GpuSession(
+        owner=owner,
+        key_prefix=key_prefix,
+        state=State.PROVISIONING.value,
+        deployment=settings.deployment_id,
+        client_token=uuid.uuid4().hex,
+        image=spec.image or DEFAULT_IMAGE,
+        startup_command=spec.startup_command,
+        ssh_public_key=keys[0] if keys else None,
+        ssh_fingerprint=sshkeys.fingerprint(keys[0]) if keys else None,
+        attempts=[],
+        agent_token_digest=digest(token),
+        charge_ids=[],
+        created_at=now,
+        destroy_attempts=0,
+        **values,
+    )
+
+
+@dataclass(frozen=True)
+class ClusterMachine:
+    """A cluster member's machine: one instance of a planned offer, paid from the cluster's
+    hold at the planned price, for its planned minutes, with no failover (the cluster re-plans
+    instead)."""
+
+    cluster_id: int
+    offer_id: int
+    provider: str  # the adapter that launches it
+    offer_ref: str
+    gpu: str
+    gpu_count: int
+    instance_type: str
+    region: str | None
+    spot: bool
+    price_per_hour: int
+    minutes: int
+
+
+async def open_for_cluster(
+    session: AsyncSession,
+    settings: Settings,
+    owner: str,
+    key_prefix: str | None,
+    machine: ClusterMachine,
+    spec: LaunchSpec,
+    hours_cap: float,
+    box_key: bytes,
+    now: datetime,
+) -> GpuSession:
+    """A cluster member's session, in the caller's money transaction, with its launch job. It
+    holds nothing itself: what it costs is captured from the cluster's hold when it ends."""
+    token = new_token()
+    gs = _intent(
+        settings,
+        owner,
+        key_prefix,
+        spec,
+        ssh_keys(spec.ssh_public_key),
+        token,
+        now,
+        offer_id=machine.offer_id,
+        provider=machine.provider,
+        offer_ref=machine.offer_ref,
+        gpu=machine.gpu,
+        gpu_count=machine.gpu_count,
+        instance_type=machine.instance_type,
+        region=machine.region,
+        spot=machine.spot,
+        price_per_hour=machine.price_per_hour,
+        max_price_per_hour=machine.price_per_hour,
+        paid_minutes=machine.minutes,
+        env_keys=sorted((spec.env or {}).keys()),
+        cluster_id=machine.cluster_id,
+        expires_at=now + timedelta(minutes=machine.minutes),
+        hard_deadline=now + timedelta(hours=hours_cap),
+    )
+    await _record_intent(
+        session,
+        gs,
+        spec.env or {},
+        token,
+        box_key,
+        now,
+        cluster_id=machine.cluster_id,
+        offer_id=machine.offer_id,
+    )
     return gs
 
 
@@ -276,12 +372,22 @@ async def _hold(
     gs.charge_ids = [*gs.charge_ids, charge["id"]]
 
 
-def _ssh(value: str | None) -> tuple[str, str | None] | None:
-    """(public key, private key shown once or None) for the session, or None without SSH."""
+def check_env(env: dict[str, str] | None) -> None:
+    """The agent's own variables cannot be set by the user."""
+    reserved = sorted(k for k in env or {} if k.upper().startswith("GP4U_AGENT_"))
+    if reserved:
+        raise InvalidInput(
+            f"env names starting with GP4U_AGENT_ are reserved: {reserved}", field="env"
+        )
+
+
+def ssh_keys(value: str | None, comment: str = "gp4u-session") -> tuple[str, str | None] | None:
+    """(public key, private key shown once or None) from an OpenSSH public key or "generate",
+    or None without SSH."""
     if value is None:
         return None
     if value.strip().lower() == "generate":
-        pair = sshkeys.generate("gp4u-session")
+        pair = sshkeys.generate(comment)
         return pair.public, pair.private
     return sshkeys.check_public(value), None
 
@@ -420,6 +526,11 @@ async def extend(
             raise Conflict(
                 f"session {gs.id} runs reservation {gs.reservation_id}: extend the reservation"
             )
+        if gs.cluster_id is not None:
+            raise Conflict(
+                f"session {gs.id} is a member of cluster {gs.cluster_id}, which paid for its "
+                "planned time; the cluster re-plans when more is needed"
+            )
         added = billing.minutes_for(hours)
         start = gs.running_at or now
         new_expiry = start + timedelta(minutes=gs.paid_minutes + added)
@@ -505,6 +616,18 @@ async def agent_heartbeat(
         return {**_agent_terms(gs, ctx), "action": action}
 
 
+EXIT_CODE_PREFIX = "exit code "
+
+
+def workload_failed(gs: GpuSession) -> bool:
+    """Whether its workload reported done with a non-zero exit code."""
+    detail = gs.end_detail or ""
+    if gs.end_reason != EndReason.AGENT_DONE or not detail.startswith(EXIT_CODE_PREFIX):
+        return False
+    code = detail[len(EXIT_CODE_PREFIX) :].split(":", 1)[0]
+    return code.strip() not in ("0", "")
+
+
 async def agent_done(
     ctx: JobContext, secret: str, exit_code: int | None, message: str | None
 ) -> dict[str, Any]:
@@ -512,7 +635,7 @@ async def agent_done(
     now = ctx.clock.now()
     async with money_transaction(ctx.sessions) as session:
         gs = await _agent_session(session, secret)
-        detail = f"exit code {exit_code}" if exit_code is not None else None
+        detail = f"{EXIT_CODE_PREFIX}{exit_code}" if exit_code is not None else None
         if message:
             detail = f"{detail}: {message[:200]}" if detail else message[:200]
         if await end_session(

@@ -47,6 +47,19 @@ class EndReason(StrEnum):
     LAUNCH_FAILED = "launch_failed"  # every attempted offer failed
     INTERRUPTED = "interrupted"  # a launch was cut off by a crash and nothing was found
     GHOST = "ghost"  # the provider no longer has the instance
+    CLUSTER = "cluster"  # its cluster ended (a member failed and the rest could not be re-planned)
+
+
+# Endings after which a cluster member did not do its planned work, and the cluster re-plans.
+LOST = frozenset(
+    {
+        EndReason.LAUNCH_FAILED,
+        EndReason.NO_CHECKIN,
+        EndReason.INTERRUPTED,
+        EndReason.HEARTBEAT_LOST,
+        EndReason.GHOST,
+    }
+)
 
 
 def can_move(current: str, target: State) -> bool:

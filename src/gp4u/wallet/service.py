@@ -410,13 +410,14 @@ async def roll_spend(
     amount: int,
     now: datetime,
     *,
-    host: str,
+    host: str | None,
     fee: int,
     ttl: timedelta,
 ) -> dict[str, Any]:
-    """Pay `amount` of a charge now and keep the rest held, as a new charge for the same
-    thing (the money never leaves escrow's reach: both moves share the caller's transaction,
-    and no budget check applies to money already committed)."""
+    """Pay `amount` of a charge now (to a host less `fee`, or to GP4U when `host` is None) and
+    keep the rest held, as a new charge for the same thing (the money never leaves escrow's
+    reach: both moves share the caller's transaction, and no budget check applies to money
+    already committed)."""
     charge = await _charge(session, owner, charge_id)
     rest = charge.held - amount
     await capture_spend(

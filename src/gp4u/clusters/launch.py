@@ -1,0 +1,215 @@
+"""From plans to machines: planning over the offers this server can launch, turning a plan into
+members (one per planned instance), and opening each member's session (intent first, with its
+launch job, paid from the cluster's hold)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gp4u.accounts import secrets_box
+from gp4u.clusters import repository as repo
+from gp4u.clusters.models import Cluster, ClusterMember
+from gp4u.clusters.planner.market import market_from_records
+from gp4u.clusters.planner.planning import Planning, plan
+from gp4u.clusters.planner.result import Plan
+from gp4u.clusters.requirements import Compute, JobRequirement, Placement
+from gp4u.clusters.states import MemberState
+from gp4u.jobs.context import JobContext
+from gp4u.offers.models import Offer
+from gp4u.providers.interface import Capability
+from gp4u.providers.registry import ProviderSet
+from gp4u.provisioning import billing
+from gp4u.provisioning.service import ClusterMachine, LaunchSpec, open_for_cluster
+from gp4u.wallet import service as wallet
+
+HOLD_MARGIN = timedelta(days=1)  # the cluster's holds outlive its last possible member by this
+
+
+def launchers(providers: ProviderSet) -> dict[tuple[str, str], str]:
+    """(source, provider) → the name of the adapter that launches its offers."""
+    return {
+        (a.source, a.provider): a.name
+        for a in providers.adapters.values()
+        if Capability.LAUNCH in a.capabilities()
+    }
+
+
+def requirement_of(cluster: Cluster, **changes: Any) -> JobRequirement:
+    """The cluster's requirement as the planner takes it (`changes` for a re-plan)."""
+    r = cluster.requirement
+    req = JobRequirement(
+        compute=Compute(cluster.pflop_hours, r["precision"], r["described_as"]),
+        deadline_hours=r["deadline_hours"],
+        min_vram_gb=r["min_vram_gb"],
+        budget_micros=cluster.budget,
+        spot_allowed=r["spot_allowed"],
+        min_reliability=r["min_reliability"],
+        placement=Placement(r["placement"]),
+        max_machines=r["max_machines"],
+        min_gpus_per_machine=r["min_gpus_per_machine"],
+        sustained=r["sustained"],
+    )
+    return req.but(**changes) if changes else req
+
+
+def _record(offer: Offer, in_use: int) -> dict[str, Any]:
+    # Instances this cluster already runs on an offer are not free for it to plan again.
+    count = 1 if offer.available_count is None else offer.available_count
+    return {
+        "id": offer.id,
+        "provider": offer.provider,
+        "region": offer.region,
+        "gpu": offer.gpu,
+        "gpu_variant": offer.gpu_variant,
+        "gpu_memory_gb": offer.gpu_memory_gb,
+        "gpu_count": offer.gpu_count,
+        "price_per_hour": offer.price_per_hour,
+        "spot": offer.spot,
+        "reliability": offer.reliability,
+        "available_count": max(0, count - in_use),
+    }
+
+
+async def plan_launchable(
+    session: AsyncSession,
+    providers: ProviderSet,
+    req: JobRequirement,
+    *,
+    in_use: Iterable[int] = (),
+    only: tuple[str, str | None] | None = None,
+) -> Planning:
+    """Plan `req` over the offers that can be launched here. `in_use`: offer ids the cluster
+    already runs (one per instance); `only`: (provider, region or None) a re-plan must stay in
+    for the job's placement."""
+    found = await repo.launchable_offers(session, list(launchers(providers)))
+    if only is not None:
+        provider, region = only
+        found = [
+            o for o in found if o.provider == provider and (region is None or o.region == region)
+        ]
+    used = Counter(in_use)
+    market = market_from_records([_record(o, used[o.id]) for o in found], req.compute.precision)
+    return await asyncio.to_thread(plan, market, req)
+
+
+def members_from(
+    cluster: Cluster, chosen: Plan, offers: dict[int, Offer], providers: ProviderSet, round_: int
+) -> list[ClusterMember]:
+    """One member per planned instance."""
+    names = launchers(providers)
+    made = []
+    for m in chosen.members:
+        offer = offers[m.offer_id]
+        for _ in range(m.instances):
+            made.append(
+                ClusterMember(
+                    cluster_id=cluster.id,
+                    round=round_,
+                    state=MemberState.PLANNED.value,
+                    offer_id=offer.id,
+                    provider=names[(offer.source, offer.provider)],
+                    label=m.label[:255],
+                    gpu=offer.gpu,
+                    gpu_count=offer.gpu_count,
+                    region=offer.region,
+                    spot=offer.spot,
+                    price_per_hour=m.price_micros,
+                    minutes=billing.minutes_for(m.hours_each),
+                    pflops=m.pflops_each,
+                )
+            )
+    return made
+
+
+def cost_of(members: Iterable[ClusterMember]) -> int:
+    """What members may cost at most: their price for their planned minutes."""
+    return sum(billing.cost_of(m.price_per_hour, m.minutes) for m in members)
+
+
+def hold_ttl(cluster: Cluster, now: datetime) -> timedelta:
+    return cluster.deadline_at - now + timedelta(hours=cluster.machine_hours_cap) + HOLD_MARGIN
+
+
+async def hold(
+    session: AsyncSession, cluster: Cluster, amount: int, what: str, now: datetime
+) -> None:
+    """Hold `amount` more for the cluster, within its owner's budgets and balance."""
+    if amount <= 0:
+        return
+    charge = await wallet.authorise_spend(
+        session,
+        cluster.owner,
+        cluster.key_prefix,
+        amount,
+        "cluster",
+        f"cluster {cluster.id}: {what}",
+        hold_ttl(cluster, now),
+        now,
+    )
+    cluster.charge_ids = [*cluster.charge_ids, charge["id"]]
+    cluster.held += amount
+
+
+def seal_env(env: dict[str, str], key: bytes, cluster_id: int) -> str:
+    return secrets_box.encrypt(orjson.dumps(env).decode(), key, f"cluster:{cluster_id}")
+
+
+def _open_env(cluster: Cluster, key: bytes) -> dict[str, str]:
+    if cluster.env_sealed is None:
+        return {}
+    return dict(orjson.loads(secrets_box.decrypt(cluster.env_sealed, key, f"cluster:{cluster.id}")))
+
+
+async def open_sessions(
+    ctx: JobContext,
+    session: AsyncSession,
+    cluster: Cluster,
+    members: Sequence[ClusterMember],
+    box_key: bytes,
+    now: datetime,
+) -> None:
+    """A session (and its launch job) for each planned member, in the caller's transaction."""
+    offers = await repo.offers(session, [m.offer_id for m in members])
+    spec = LaunchSpec(
+        offer_id=0,
+        hours=0,
+        image=cluster.image,
+        startup_command=cluster.startup_command,
+        env=_open_env(cluster, box_key),
+        ssh_public_key=cluster.ssh_public_key,
+    )
+    for member in members:
+        offer = offers[member.offer_id]
+        machine = ClusterMachine(
+            cluster_id=cluster.id,
+            offer_id=offer.id,
+            provider=member.provider,
+            offer_ref=offer.offer_ref or "",
+            gpu=member.gpu,
+            gpu_count=member.gpu_count,
+            instance_type=offer.instance_type,
+            region=member.region,
+            spot=member.spot,
+            price_per_hour=member.price_per_hour,
+            minutes=member.minutes,
+        )
+        hours_cap = max(cluster.machine_hours_cap, member.minutes / 60)
+        gs = await open_for_cluster(
+            session,
+            ctx.settings,
+            cluster.owner,
+            cluster.key_prefix,
+            machine,
+            spec,
+            hours_cap,
+            box_key,
+            now,
+        )
+        member.session_id, member.state = gs.id, MemberState.STARTED.value
