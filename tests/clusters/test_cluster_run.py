@@ -245,3 +245,17 @@ async def test_a_failed_workload_fails_the_cluster(rig: BrokerRig) -> None:
     assert final["state"] == "failed" and "the workload failed" in final["end_detail"]
     assert (await rig.wallet())["held"] == 0
     await rig.assert_clean()
+
+
+async def test_a_cluster_not_started_within_a_week_releases_its_hold(rig: BrokerRig) -> None:
+    await rig.ready()
+    created = await cl.create(rig, await cl.job(rig))
+    rig.advance(days=7, minutes=1)
+    late = await rig.client.post(f"/api/v1/clusters/{created['id']}/start")
+    assert late.status_code == 409 and "create it again" in late.json()["detail"]
+    await run_job(rig.ctx, "ledger.expire_holds")  # its hold outlives the week
+    await run_job(rig.ctx, "clusters.manage")
+    final = await cl.view(rig, created["id"])
+    assert final["state"] == "stopped" and final["end_reason"] == "not_started"
+    wallet = await rig.wallet()
+    assert wallet["held"] == 0 and wallet["available"] == DEPOSIT

@@ -1,5 +1,5 @@
 """Delivered compute and contribution scores (pure): shares follow throughput × running time,
-sum to 1 whenever anything ran, and the remainder is what the running members will not do."""
+sum to 1 whenever anything ran; a re-plan is sized so the whole cluster delivers the job."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gp4u.clusters.contribution import Work, delivered, remainder, shares
+from gp4u.clusters.contribution import Work, delivered, shares, still_needed
 from gp4u.clusters.throughput import scaling_factor
 
 works = st.lists(
@@ -41,9 +41,15 @@ def test_a_member_contributes_its_throughput_times_its_running_time() -> None:
     assert delivered(members) == [2.0 * scaling_factor(2), 2.0 * scaling_factor(2), 0.0]
 
 
-def test_the_remainder_counts_the_time_running_members_have_left() -> None:
-    running = Work(1.0, 1.0, 2.0)  # ran 1 h, 2 h paid time left
+def test_what_is_still_needed_counts_time_left_and_every_machines_scaling() -> None:
+    running = Work(1.0, 1.0, 2.0)  # ran 1 h, 2 h of paid time left
     lost = Work(1.0, 0.5, 0.0)  # ran half an hour, then was lost
-    factor = scaling_factor(2)
-    assert math.isclose(remainder(10.0, [running, lost]), 10.0 - 3.5 * factor)
-    assert remainder(1.0, [running, lost]) == 0.0
+    assert math.isclose(still_needed(10.0, [running, lost]), 10.0 / scaling_factor(2) - 3.5)
+    # One more machine makes three: all of them pay the scaling of three (band of 4).
+    one_more = still_needed(10.0, [running, lost], 1)
+    assert math.isclose(one_more, 10.0 / scaling_factor(3) - 3.5)
+    # Whatever the new machine delivers by its own scaling then completes the job exactly.
+    new_raw = one_more / scaling_factor(1)
+    ran_out = Work(1.0, 3.0, 0.0)  # the running member, once its paid time is over
+    assert math.isclose(sum(delivered([ran_out, lost, Work(1.0, new_raw, 0.0)])), 10.0)
+    assert still_needed(1.0, [running, lost]) == 0.0

@@ -4,7 +4,6 @@ the local one `make run` starts) as the user whose API key `gp4u login` stored f
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from pathlib import Path
@@ -21,6 +20,7 @@ from gp4u.cli.sessions import (
     LOCAL_SERVER,
     POLL_SECONDS,
     SessionsApi,
+    keep_private_key,
     parse_env,
     pause,
     public_key,
@@ -273,28 +273,6 @@ def ssh_key_value(ctx: click.Context, param: click.Parameter, value: str | None)
     return public_key(path)
 
 
-def keep_cluster_key(cluster_id: int, key: str) -> Path | None:
-    """Save a generated private key to ~/.ssh/gp4u-cluster-<id> (mode 0600, never over an
-    existing file); if that fails, show it on stderr: the server keeps no copy."""
-    folder = Path.home() / ".ssh"
-    stem = f"gp4u-cluster-{cluster_id}"
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for name in (stem, *(f"{stem}-{n}" for n in range(2, 100))):
-            try:
-                fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                continue
-            with os.fdopen(fd, "w") as out:
-                out.write(key.rstrip("\n") + "\n")
-            return folder / name
-        raise OSError(f"{folder}/{stem}-* are all taken")
-    except OSError as exc:
-        click.echo(f"warning: cannot save the private key ({exc}); here it is, once:", err=True)
-        click.echo(key, err=True)
-        return None
-
-
 @click.command("create")
 @job_options
 @click.option("--name", help="Yours, to recognise the cluster by.")
@@ -357,7 +335,7 @@ def create(
     api = open_clusters(api_url)
     c = send_once(lambda: api.create_cluster(body, key), "cluster", key, "`gp4u cluster list`")
     private = c.pop("ssh_private_key", None)
-    key_file = keep_cluster_key(c["id"], private) if private else None
+    key_file = keep_private_key(c["id"], private, "cluster") if private else None
     if not as_json:
         click.echo(headline(c))
         print_plan(c)

@@ -161,12 +161,12 @@ def public_key(path: Path) -> str:
     return text
 
 
-def save_private_key(session_id: int, key: str) -> Path:
-    """Write the key to ~/.ssh/gp4u-session-<id> (mode 0600), never over an existing file."""
+def save_private_key(object_id: int, key: str, kind: str = "session") -> Path:
+    """Write the key to ~/.ssh/gp4u-<kind>-<id> (mode 0600), never over an existing file."""
     folder = Path.home() / ".ssh"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     for n in itertools.count(1):
-        path = folder / (f"gp4u-session-{session_id}" + (f"-{n}" if n > 1 else ""))
+        path = folder / (f"gp4u-{kind}-{object_id}" + (f"-{n}" if n > 1 else ""))
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
@@ -177,10 +177,10 @@ def save_private_key(session_id: int, key: str) -> Path:
     raise AssertionError("unreachable")
 
 
-def keep_private_key(session_id: int, key: str) -> Path | None:
+def keep_private_key(object_id: int, key: str, kind: str = "session") -> Path | None:
     """Save the key; if that fails, show it (on stderr) rather than lose it: it exists once."""
     try:
-        return save_private_key(session_id, key)
+        return save_private_key(object_id, key, kind)
     except OSError as exc:
         click.echo(
             f"warning: cannot save the private key ({exc}); it is shown this once:", err=True

@@ -2,9 +2,9 @@
 
 A member delivers its useful throughput × the hours it ran × the cluster's scaling factor
 (the penalty for spreading the job over the machines that ran, `throughput.scaling_factor`).
-Its contribution score is its share of the total: shares sum to 1 whenever anything ran. The
-remainder of a job is what the members that are still running will not deliver by the end of
-their paid time: a re-plan plans exactly that."""
+Its contribution score is its share of the total: shares sum to 1 whenever anything ran. What a
+re-plan must still deliver counts what the members still running will do in their paid time,
+and the scaling of every machine the cluster will then have used."""
 
 from __future__ import annotations
 
@@ -48,9 +48,10 @@ def shares(works: Sequence[Work]) -> list[float]:
     return [d / total for d in done]
 
 
-def remainder(required: float, works: Sequence[Work]) -> float:
-    """PFLOP-hours still to plan: the requirement less what the members have delivered and will
-    deliver in the time they have left."""
-    factor = scaling_factor(max(1, machines_that_ran(works)))
-    expected = sum(w.pflops * (w.ran_hours + w.left_hours) for w in works) * factor
-    return max(0.0, required - expected)
+def still_needed(required: float, works: Sequence[Work], new_machines: int = 0) -> float:
+    """PFLOP-hours `new_machines` more machines must deliver, at their own scaling, for the
+    whole cluster to deliver `required` at the scaling of all its machines, counting what the
+    members have run and may still run in their paid time (0 when nothing is left to do)."""
+    raw = sum(w.pflops * (w.ran_hours + w.left_hours) for w in works)
+    everyone = scaling_factor(max(1, machines_that_ran(works) + new_machines))
+    return max(0.0, (required / everyone - raw) * scaling_factor(max(1, new_machines)))

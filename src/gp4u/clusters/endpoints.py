@@ -150,7 +150,7 @@ async def start(cluster_id: ObjectId, user: Trader, ctx: Machinery, request: Req
     summary="Stop: every member ends, is destroyed and verified gone",
     description="Billing stops for every member now; the cluster settles (paying for the "
     "members' running time, releasing the rest) once every machine is confirmed destroyed: "
-    "`completed` if its compute was delivered, else `stopped`.",
+    "`completed` if its compute was delivered, `failed` if a workload failed, else `stopped`.",
 )
 async def stop(cluster_id: ObjectId, user: Trader, ctx: Machinery, request: Request) -> FastJSON:
     view = await service.stop(ctx, user, cluster_id)

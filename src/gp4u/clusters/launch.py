@@ -27,9 +27,12 @@ from gp4u.providers.interface import Capability
 from gp4u.providers.registry import ProviderSet
 from gp4u.provisioning import billing
 from gp4u.provisioning.service import ClusterMachine, LaunchSpec, open_for_cluster
+from gp4u.settings import Settings
 from gp4u.wallet import service as wallet
 
 HOLD_MARGIN = timedelta(days=1)  # the cluster's holds outlive its last possible member by this
+# A planned cluster may be started this long after it was planned; then its hold is released.
+START_WITHIN = timedelta(days=7)
 
 
 def launchers(providers: ProviderSet) -> dict[tuple[str, str], str]:
@@ -128,13 +131,27 @@ def members_from(
     return made
 
 
+def working_hours(lifetime_hours: float, settings: Settings) -> float:
+    """The most a member may be planned to run: its session's lifetime counts from the launch,
+    so the time its agent may take to check in is left out."""
+    return lifetime_hours - min(lifetime_hours / 2, settings.agent_checkin_timeout_seconds / 3600)
+
+
 def cost_of(members: Iterable[ClusterMember]) -> int:
     """What members may cost at most: their price for their planned minutes."""
     return sum(billing.cost_of(m.price_per_hour, m.minutes) for m in members)
 
 
 def hold_ttl(cluster: Cluster, now: datetime) -> timedelta:
-    return cluster.deadline_at - now + timedelta(hours=cluster.machine_hours_cap) + HOLD_MARGIN
+    """Long enough for any member: started as late as allowed, running its longest, plus a
+    margin (a deadline in hours is set again at the start)."""
+    latest_start = max(cluster.created_at + START_WITHIN, now)
+    deadline = cluster.deadline_at
+    if not cluster.requirement.get("deadline_fixed", False):
+        deadline = max(
+            deadline, latest_start + timedelta(hours=cluster.requirement["deadline_hours"])
+        )
+    return deadline - now + timedelta(hours=cluster.machine_hours_cap) + HOLD_MARGIN
 
 
 async def hold(

@@ -20,8 +20,10 @@ from gp4u.accounts.keyring import keyring
 from gp4u.alerts.service import notify
 from gp4u.audit.service import record
 from gp4u.clusters import repository as repo
-from gp4u.clusters.contribution import Work, delivered, remainder
+from gp4u.clusters.contribution import Work, delivered, still_needed
 from gp4u.clusters.launch import (
+    HOLD_MARGIN,
+    START_WITHIN,
     cost_of,
     hold,
     hold_ttl,
@@ -29,6 +31,7 @@ from gp4u.clusters.launch import (
     open_sessions,
     plan_launchable,
     requirement_of,
+    working_hours,
 )
 from gp4u.clusters.models import Cluster, ClusterMember
 from gp4u.clusters.planner.explain import usd
@@ -38,6 +41,7 @@ from gp4u.clusters.states import FINAL, ClusterEnd, ClusterState, MemberState, c
 from gp4u.jobs import outbox
 from gp4u.jobs.context import JobContext
 from gp4u.kit.errors import AppError
+from gp4u.kit.logging import get_logger
 from gp4u.kit.money import format_usd
 from gp4u.ledger.repository import money_transaction
 from gp4u.provisioning import billing
@@ -49,6 +53,8 @@ from gp4u.provisioning.states import FINAL as SESSION_FINAL
 from gp4u.provisioning.states import LOST, EndReason, State, is_live
 from gp4u.wallet import repository as wallet_repo
 from gp4u.wallet import service as wallet
+
+log = get_logger(__name__)
 
 MAX_EVENTS = 100
 DELIVERED_ENOUGH = 0.999  # of the requirement: the model's rounding is not a shortfall
@@ -94,7 +100,14 @@ async def _pay(session: AsyncSession, cluster: Cluster, amount: int, now: dateti
         charge = await wallet_repo.charge(session, first, lock=True)
         part = min(left, charge.held if charge is not None else 0)
         rolled = await wallet.roll_spend(
-            session, cluster.owner, first, part, now, host=None, fee=0, ttl=hold_ttl(cluster, now)
+            session,
+            cluster.owner,
+            first,
+            part,
+            now,
+            host=None,
+            fee=0,
+            ttl=max(hold_ttl(cluster, now), HOLD_MARGIN),
         )
         rest = rolled["rest"]
         cluster.charge_ids = ([rest["id"]] if rest else []) + others
@@ -195,7 +208,7 @@ def _outcome(
         return ClusterState.FAILED, summary
     if share >= DELIVERED_ENOUGH or (workloads_done and cluster.end_reason != ClusterEnd.USER):
         return ClusterState.COMPLETED, summary
-    if cluster.end_reason == ClusterEnd.USER:
+    if cluster.end_reason in (ClusterEnd.USER, ClusterEnd.NOT_STARTED):
         return ClusterState.STOPPED, summary
     return ClusterState.FAILED, summary
 
@@ -209,7 +222,9 @@ async def _finish(
 ) -> None:
     """Every member's machine is confirmed gone: decide the outcome, release what is held."""
     for charge_id in cluster.charge_ids:
-        await wallet.release_spend(session, cluster.owner, charge_id, now)
+        # A hold that expired (a machine confirmed gone very late) is back in the wallet already.
+        if await wallet.is_open(session, charge_id):
+            await wallet.release_spend(session, cluster.owner, charge_id, now)
     released = cluster.held - cluster.captured
     cluster.charge_ids = []
     state, summary = _outcome(cluster, members, sessions, now)
@@ -256,6 +271,7 @@ class _Replan:
     """What a re-plan is computed from (outside the lock) and checked against (inside it)."""
 
     replans: int
+    lost: int  # members failed when it was planned: a later loss needs a plan of its own
     remaining: float
     planning: Planning | None
     reason: str | None  # why no re-plan is possible, when there is none
@@ -308,8 +324,17 @@ def _why(gs: GpuSession) -> str:
     return f"{gs.end_reason}" + (f" ({gs.end_detail})" if gs.end_detail else "")
 
 
+def _live(member: ClusterMember, sessions: dict[int, GpuSession]) -> bool:
+    if member.state == MemberState.PLANNED:
+        return True
+    gs = sessions.get(member.session_id or 0)
+    return member.state == MemberState.STARTED and gs is not None and is_live(gs.state)
+
+
 async def _replan(ctx: JobContext, cluster_id: int) -> _Replan | None:
-    """Plan the rest of the work around the lost members (no lock held while planning)."""
+    """Plan the rest of the work around the lost members (no lock held while planning). The
+    amount depends on how many machines the re-plan adds (they all share the scaling penalty),
+    so it is planned again until that count settles."""
     now = ctx.clock.now()
     async with ctx.sessions() as session:
         cluster = await repo.get(session, cluster_id)
@@ -317,14 +342,18 @@ async def _replan(ctx: JobContext, cluster_id: int) -> _Replan | None:
             return None
         members = await repo.members(session, [cluster.id])
         sessions = await repo.sessions_of(session, [m.session_id for m in members if m.session_id])
-        remaining = remainder(cluster.pflop_hours, works(members, sessions, now))
-        if remaining <= cluster.pflop_hours * (1 - DELIVERED_ENOUGH):
-            return _Replan(cluster.replans, 0.0, None, None)
-        live = [m for m in members if m.state in (MemberState.PLANNED, MemberState.STARTED)]
-        hours = min((cluster.deadline_at - now).total_seconds() / 3600, cluster.machine_hours_cap)
+        lost = sum(m.state == MemberState.FAILED for m in members)
+        done = works(members, sessions, now)
+        live = [m for m in members if _live(m, sessions)]
+        hours = min(
+            (cluster.deadline_at - now).total_seconds() / 3600,
+            working_hours(cluster.machine_hours_cap, ctx.settings),
+        )
         machines = int(cluster.requirement["max_machines"]) - len(live)
-        committed = cluster.captured + cost_of(m for m in live)
+        committed = cluster.captured + cost_of(m for m in members if m.settled_at is None)
         budget = None if cluster.budget is None else cluster.budget - committed
+        if still_needed(cluster.pflop_hours, done) <= cluster.pflop_hours * (1 - DELIVERED_ENOUGH):
+            return _Replan(cluster.replans, lost, 0.0, None, None)
         reason = (
             "the deadline has passed"
             if hours <= 1 / 60
@@ -335,33 +364,41 @@ async def _replan(ctx: JobContext, cluster_id: int) -> _Replan | None:
             else None
         )
         if reason is not None:
-            return _Replan(cluster.replans, remaining, None, reason)
-        req = requirement_of(
-            cluster,
-            compute=Compute(
-                remaining,
-                cluster.precision,  # type: ignore[arg-type]
-                f"the rest of the job: {remaining:,.6g} PFLOP-hours",
-            ),
-            deadline_hours=hours,
-            budget_micros=budget,
-            max_machines=machines,
-            exclude_offers=frozenset(cluster.excluded_offers),
-        )
+            return _Replan(cluster.replans, lost, 1.0, None, reason)
         only = None
-        if live and req.placement in (Placement.SAME_PROVIDER, Placement.SAME_REGION):
-            offers = await repo.offers(session, [live[0].offer_id])
-            anchor = offers.get(live[0].offer_id)
+        if live and cluster.requirement["placement"] in (
+            Placement.SAME_PROVIDER,
+            Placement.SAME_REGION,
+        ):
+            anchor = (await repo.offers(session, [live[0].offer_id])).get(live[0].offer_id)
             if anchor is not None:
-                region = anchor.region if req.placement is Placement.SAME_REGION else None
-                only = (anchor.provider, region)
-        planning = await plan_launchable(
-            session, ctx.providers, req, in_use=[m.offer_id for m in live], only=only
-        )
+                same_region = cluster.requirement["placement"] == Placement.SAME_REGION
+                only = (anchor.provider, anchor.region if same_region else None)
+        added, remaining, planning = 1, 0.0, None
+        for _ in range(3):
+            remaining = still_needed(cluster.pflop_hours, done, added)
+            req = requirement_of(
+                cluster,
+                compute=Compute(
+                    remaining,
+                    cluster.precision,  # type: ignore[arg-type]
+                    f"the rest of the job: {remaining:,.6g} PFLOP-hours",
+                ),
+                deadline_hours=hours,
+                budget_micros=budget,
+                max_machines=machines,
+                exclude_offers=frozenset(cluster.excluded_offers),
+            )
+            planning = await plan_launchable(
+                session, ctx.providers, req, in_use=[m.offer_id for m in live], only=only
+            )
+            if planning.exact is None or planning.exact.machines == added:
+                break
+            added = planning.exact.machines
     why = None
-    if planning.exact is None:
-        why = planning.infeasibility.detail if planning.infeasibility else planning.status
-    return _Replan(cluster.replans, remaining, planning, why)
+    if planning is None or planning.exact is None:
+        why = planning.infeasibility.detail if planning and planning.infeasibility else "no plan"
+    return _Replan(cluster.replans, lost, remaining, planning, why)
 
 
 async def _apply(ctx: JobContext, cluster_id: int, replan: _Replan) -> None:
@@ -375,6 +412,9 @@ async def _apply(ctx: JobContext, cluster_id: int, replan: _Replan) -> None:
                 return  # another pass re-planned first
             if cluster.state not in (ClusterState.STARTING, ClusterState.RUNNING):
                 return
+            members = await repo.members(session, [cluster.id], lock=True)
+            if sum(m.state == MemberState.FAILED for m in members) != replan.lost:
+                return  # lost another member meanwhile: the next pass plans for both
             cluster.pending_replan = False
             if replan.remaining <= 0:
                 event(cluster, now, "the members still running cover the rest of the job")
@@ -385,9 +425,10 @@ async def _apply(ctx: JobContext, cluster_id: int, replan: _Replan) -> None:
     except AppError as exc:  # the extra hold was refused (budget, balance)
         async with money_transaction(ctx.sessions) as session:
             cluster = await repo.get(session, cluster_id, lock=True)
-            if cluster is not None and cluster.state in (
-                ClusterState.STARTING,
-                ClusterState.RUNNING,
+            if (
+                cluster is not None
+                and cluster.replans == replan.replans
+                and cluster.state in (ClusterState.STARTING, ClusterState.RUNNING)
             ):
                 await _not_replaceable(session, ctx, cluster, exc.detail, now)
 
@@ -447,11 +488,41 @@ async def _add_round(
     )
 
 
+async def _expire_unstarted(ctx: JobContext, now: datetime) -> None:
+    """Planned clusters not started in time end `stopped`: their hold comes back."""
+    async with ctx.sessions() as session:
+        stale = await repo.planned_before(session, now - START_WITHIN)
+    for cluster_id in stale:
+        async with money_transaction(ctx.sessions) as session:
+            cluster = await repo.get(session, cluster_id, lock=True)
+            if cluster is not None and cluster.state == ClusterState.PLANNED:
+                await begin_end(
+                    session,
+                    ctx,
+                    cluster,
+                    ClusterEnd.NOT_STARTED,
+                    now,
+                    f"not started within {START_WITHIN.days} days of planning",
+                )
+
+
 async def tick(ctx: JobContext) -> dict[str, Any]:
-    """The periodic pass over every cluster that is starting, running or ending."""
+    """The periodic pass over every cluster that is starting, running or ending (and planned
+    ones left unstarted too long)."""
+    await _expire_unstarted(ctx, ctx.clock.now())
     async with ctx.sessions() as session:
         ids = await repo.ids_in_states(
             session, (ClusterState.STARTING, ClusterState.RUNNING, ClusterState.ENDING)
         )
-    states = [await advance(ctx, cluster_id) for cluster_id in ids]
-    return {"clusters": len(ids), "ended": sum(ClusterState(s) in FINAL for s in states)}
+    states = []
+    for cluster_id in ids:
+        try:
+            states.append(await advance(ctx, cluster_id))
+        except Exception:  # one cluster's trouble must not stall the others
+            log.exception("cluster pass failed", cluster_id=cluster_id)
+            states.append("error")
+    return {
+        "clusters": len(ids),
+        "ended": sum(s in {c.value for c in FINAL} for s in states),
+        "errors": states.count("error"),
+    }

@@ -42,13 +42,13 @@ class Cluster(Base):
     pflop_hours: Mapped[float] = mapped_column(Float)
     precision: Mapped[str] = mapped_column(String(8))
     deadline_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    machine_hours_cap: Mapped[float] = mapped_column(Float)  # the most one member may run
+    machine_hours_cap: Mapped[float] = mapped_column(Float)  # each member's session lifetime
     budget: Mapped[int | None] = mapped_column(BigInteger)
     estimate: Mapped[int] = mapped_column(BigInteger)  # the plan's cost, held at creation
     charge_ids: Mapped[list[int]] = mapped_column(JSON)
     held: Mapped[int] = mapped_column(BigInteger)
     captured: Mapped[int] = mapped_column(BigInteger)
-    excluded_offers: Mapped[list[int]] = mapped_column(JSON)  # offers that failed it
+    excluded_offers: Mapped[list[int]] = mapped_column(JSON)  # the user's, and those that failed
     replans: Mapped[int] = mapped_column(Integer)
     pending_replan: Mapped[bool] = mapped_column(Boolean, server_default=false())
     image: Mapped[str | None] = mapped_column(String(255))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.clusters.models import Cluster, ClusterMember
 from gp4u.clusters.states import ClusterState
+from gp4u.db import rows
 from gp4u.offers.models import Offer
 from gp4u.provisioning.models import GpuSession
 
@@ -17,10 +19,7 @@ MAX_LAUNCHABLE_OFFERS = 100_000
 
 
 async def get(session: AsyncSession, cluster_id: int, *, lock: bool = False) -> Cluster | None:
-    query = select(Cluster).where(Cluster.id == cluster_id)
-    if lock:
-        query = query.with_for_update()
-    return (await session.scalars(query)).one_or_none()
+    return await rows.by_id(session, Cluster, cluster_id, lock=lock)
 
 
 async def owned(
@@ -30,16 +29,20 @@ async def owned(
     before: int | None,
     limit: int,
 ) -> list[Cluster]:
-    query = select(Cluster).where(Cluster.owner == owner)
-    if states:
-        query = query.where(Cluster.state.in_(states))
-    if before is not None:
-        query = query.where(Cluster.id < before)
-    return list((await session.scalars(query.order_by(Cluster.id.desc()).limit(limit))).all())
+    return await rows.page(
+        session, Cluster, rows.owned_query(Cluster, owner, states, before), limit
+    )
 
 
 async def ids_in_states(session: AsyncSession, states: Iterable[ClusterState]) -> list[int]:
     query = select(Cluster.id).where(Cluster.state.in_([s.value for s in states]))
+    return list((await session.scalars(query.order_by(Cluster.id))).all())
+
+
+async def planned_before(session: AsyncSession, created_before: datetime) -> list[int]:
+    query = select(Cluster.id).where(
+        Cluster.state == ClusterState.PLANNED.value, Cluster.created_at < created_before
+    )
     return list((await session.scalars(query.order_by(Cluster.id))).all())
 
 

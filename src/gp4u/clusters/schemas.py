@@ -254,13 +254,18 @@ class ClusterOut(BaseModel):
     state: ClusterStateIn
     requirement: ClusterRequirementOut
     deadline_at: datetime = Field(description="Set again at the start unless it was a date.")
-    machine_hours_cap: float = Field(description="The most one member may run (hours).")
+    machine_hours_cap: float = Field(
+        description="Each member's session lifetime (hours): members are planned to run this "
+        "less the time an agent may take to check in."
+    )
     plan: PlanOut = Field(description="The plan the cluster was created with.")
     progress: ClusterProgressOut
     money: ClusterMoneyOut
     members: list[ClusterMemberOut]
     replans: int
-    excluded_offers: list[int] = Field(description="Offers that failed it (never re-planned).")
+    excluded_offers: list[int] = Field(
+        description="Offers a re-plan never uses: those you excluded and those that failed it."
+    )
     image: str | None
     env_keys: list[str]
     ssh_fingerprint: str | None = Field(description="Of the public key every member accepts.")

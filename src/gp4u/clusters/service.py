@@ -24,12 +24,14 @@ from gp4u.clusters import repository as repo
 from gp4u.clusters.contribution import Work, delivered, shares
 from gp4u.clusters.export import ExportFormat, export_plan
 from gp4u.clusters.launch import (
+    START_WITHIN,
     cost_of,
     hold,
     members_from,
     open_sessions,
     plan_launchable,
     seal_env,
+    working_hours,
 )
 from gp4u.clusters.lifecycle import begin_end, event, works
 from gp4u.clusters.models import Cluster, ClusterMember
@@ -263,13 +265,23 @@ async def create(
     """Plan the job over the offers this server can launch and hold the plan's cost once; the
     members start when the cluster is started. Refused (409) when no plan exists."""
     now = ctx.clock.now()
+    payload = {
+        **body.model_dump(mode="json", include=set(JobIn.model_fields)),
+        "spec": {**vars(spec), "env": sorted((spec.env or {}).keys())},
+    }
+    # A retry is answered before planning again (the market may have moved since).
+    replay = await ledger.replayed(
+        ctx.sessions, principal.owner, idempotency_key, "cluster", payload
+    )
+    if replay is not None:
+        return replay
     req = requirement_from(body, now)
     check_env(spec.env)
     async with ctx.sessions() as session:
         cap = await session_hours_cap(session, principal.owner, ctx.settings.session_max_hours)
-        planning = await plan_launchable(
-            session, ctx.providers, req.but(deadline_hours=min(req.deadline_hours, cap))
-        )
+    hours = min(req.deadline_hours, working_hours(cap, ctx.settings))
+    async with ctx.sessions() as session:
+        planning = await plan_launchable(session, ctx.providers, req.but(deadline_hours=hours))
     chosen = planning.exact
     if chosen is None:
         raise Conflict(_no_plan(planning), plan=planning_view(planning))
@@ -297,7 +309,7 @@ async def create(
             charge_ids=[],
             held=0,
             captured=0,
-            excluded_offers=[],
+            excluded_offers=sorted(req.exclude_offers),
             replans=0,
             image=spec.image,
             startup_command=spec.startup_command,
@@ -329,10 +341,6 @@ async def create(
         # Stored for replays (Idempotency-Key): plain JSON.
         return dict(orjson.loads(orjson.dumps(cluster_view(cluster, members, {}, now))))
 
-    payload = {
-        **body.model_dump(mode="json", include=set(JobIn.model_fields)),
-        "spec": {**vars(spec), "env": sorted((spec.env or {}).keys())},
-    }
     view = await ledger.idempotent(
         ctx.sessions, principal.owner, idempotency_key, "cluster", payload, work, now
     )
@@ -368,6 +376,11 @@ async def start(ctx: JobContext, principal: Principal, cluster_id: int) -> dict[
             if cluster.state in (ClusterState.STARTING, ClusterState.RUNNING):
                 return await _view(session, cluster, now)
             raise Conflict(f"cluster {cluster.id} is {cluster.state}; it cannot start")
+        if now > cluster.created_at + START_WITHIN:
+            raise Conflict(
+                f"cluster {cluster.id} was planned more than {START_WITHIN.days} days ago; prices "
+                "and offers have moved: create it again"
+            )
         if not cluster.requirement["deadline_fixed"]:
             cluster.deadline_at = now + timedelta(hours=cluster.requirement["deadline_hours"])
         finish = timedelta(hours=float(cluster.plan["exact"]["finish_hours"]))

@@ -52,6 +52,7 @@ class ClusterEnd(StrEnum):
     FINISHED = "finished"  # every member ended on its own (done or paid time over)
     USER = "user"  # its owner stopped it
     NOT_REPLACEABLE = "not_replaceable"  # a member failed and the rest could not be re-planned
+    NOT_STARTED = "not_started"  # planned, but not started in time: its hold is released
 
 
 def check_move(current: str, target: ClusterState) -> None:

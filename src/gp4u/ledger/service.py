@@ -279,6 +279,18 @@ async def idempotent(
     raise Conflict("the same Idempotency-Key is being used concurrently; retry")
 
 
+async def replayed(
+    sessions: Sessions, owner: str, key: str | None, operation: str, payload: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The stored answer of a request already made with this key (None when there is none),
+    for callers with slow work to skip before `idempotent` (409 for a different payload)."""
+    if key is None or not 1 <= len(key) <= 200:
+        return None
+    async with sessions() as session:
+        found = await repo.idempotency_record(session, owner, key)
+    return None if found is None else _replay(found, fingerprint(operation, payload))
+
+
 def _replay(found: repo.StoredResponse, print_: str) -> dict[str, Any]:
     if found.fingerprint != print_:
         raise Conflict(

@@ -9,16 +9,14 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gp4u.db import rows
 from gp4u.offers.models import Offer
 from gp4u.provisioning.models import GpuSession
 from gp4u.provisioning.states import State
 
 
 async def get(session: AsyncSession, session_id: int, *, lock: bool = False) -> GpuSession | None:
-    query = select(GpuSession).where(GpuSession.id == session_id)
-    if lock:
-        query = query.with_for_update()
-    return (await session.scalars(query)).one_or_none()
+    return await rows.by_id(session, GpuSession, session_id, lock=lock)
 
 
 async def by_agent_token(session: AsyncSession, digest: str) -> GpuSession | None:
@@ -38,13 +36,8 @@ async def owned(
     before: int | None,
     limit: int,
 ) -> list[GpuSession]:
-    query = select(GpuSession).where(GpuSession.owner == owner)
-    if states:
-        query = query.where(GpuSession.state.in_(states))
-    if before is not None:
-        query = query.where(GpuSession.id < before)
-    query = query.order_by(GpuSession.id.desc()).limit(limit)
-    return list((await session.scalars(query)).all())
+    query = rows.owned_query(GpuSession, owner, states, before)
+    return await rows.page(session, GpuSession, query, limit)
 
 
 async def in_states(

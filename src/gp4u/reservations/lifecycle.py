@@ -17,7 +17,7 @@ from gp4u.hosts import service as hosts
 from gp4u.jobs import outbox
 from gp4u.jobs.context import JobContext
 from gp4u.kit.money import format_usd
-from gp4u.ledger.repository import hold_state, money_transaction
+from gp4u.ledger.repository import money_transaction
 from gp4u.provisioning import billing
 from gp4u.provisioning import repository as sessions_repo
 from gp4u.provisioning.lifecycle import end_session
@@ -275,11 +275,7 @@ async def _activate(
 
 async def _still_held(session: AsyncSession, reservation: Reservation) -> bool:
     for charge_id in reservation.charge_ids:
-        charge = await wallet_repo.charge(session, charge_id)
-        if charge is None or charge.status != "open":
-            return False
-        hold = await hold_state(session, charge.hold_id)
-        if hold is None or hold.status != "open":
+        if not await wallet.is_open(session, charge_id):
             return False
     return bool(reservation.charge_ids)
 

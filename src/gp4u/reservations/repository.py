@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gp4u.db import rows
 from gp4u.reservations.models import Reservation
 from gp4u.reservations.states import State
 
@@ -24,10 +25,7 @@ async def insert_new(session: AsyncSession, values: dict[str, Any]) -> int:
 async def get(
     session: AsyncSession, reservation_id: int, *, lock: bool = False
 ) -> Reservation | None:
-    query = select(Reservation).where(Reservation.id == reservation_id)
-    if lock:
-        query = query.with_for_update()
-    return (await session.scalars(query)).one_or_none()
+    return await rows.by_id(session, Reservation, reservation_id, lock=lock)
 
 
 async def owned(
@@ -40,17 +38,12 @@ async def owned(
     limit: int,
 ) -> list[Reservation]:
     """The owner's reservations, newest first; `since`/`until` select those overlapping it."""
-    query = select(Reservation).where(Reservation.owner == owner)
-    if states:
-        query = query.where(Reservation.state.in_(states))
+    query = rows.owned_query(Reservation, owner, states, before)
     if since is not None:
         query = query.where(Reservation.end_at > since)
     if until is not None:
         query = query.where(Reservation.start_at < until)
-    if before is not None:
-        query = query.where(Reservation.id < before)
-    query = query.order_by(Reservation.id.desc()).limit(limit)
-    return list((await session.scalars(query)).all())
+    return await rows.page(session, Reservation, query, limit)
 
 
 async def due(session: AsyncSession, now: datetime) -> list[int]:

@@ -22,7 +22,7 @@ from gp4u.kit.errors import AppError, InvalidInput, NotFound
 from gp4u.kit.money import format_usd, micros_to_usd
 from gp4u.kit.paging import keyset_page
 from gp4u.ledger import service as ledger
-from gp4u.ledger.repository import money_transaction
+from gp4u.ledger.repository import hold_state, money_transaction
 from gp4u.ledger.service import Sessions
 from gp4u.wallet import rails as rail_kinds
 from gp4u.wallet import repository as repo
@@ -440,6 +440,15 @@ async def roll_spend(
     session.add(follow)
     await session.flush()
     return {"captured": charge_view(charge), "rest": charge_view(follow)}
+
+
+async def is_open(session: AsyncSession, charge_id: int) -> bool:
+    """Whether a charge still holds its money (not captured, released or expired)."""
+    charge = await repo.charge(session, charge_id)
+    if charge is None or charge.status != "open":
+        return False
+    hold = await hold_state(session, charge.hold_id)
+    return hold is not None and hold.status == "open"
 
 
 async def release_spend(
