@@ -35,6 +35,13 @@ async def _run_members(rig: BrokerRig, cluster_id: int) -> dict[int, str]:
     return secrets
 
 
+async def _wind_down(rig: BrokerRig) -> None:
+    """Let ended members be destroyed (two reconciliation cycles), then a cluster pass."""
+    await rig.drain()
+    await rig.settle()
+    await run_job(rig.ctx, "clusters.manage")
+
+
 async def test_a_cluster_runs_replaces_a_refused_member_and_settles(rig: BrokerRig) -> None:
     await rig.ready()
     created = await cl.create(rig, await cl.job(rig))
@@ -94,9 +101,7 @@ async def test_a_cluster_runs_replaces_a_refused_member_and_settles(rig: BrokerR
             headers={"Authorization": f"Bearer {secret}"},
         )
         assert done.status_code == 200, done.text
-    await rig.drain()
-    await rig.settle()
-    await run_job(rig.ctx, "clusters.manage")
+    await _wind_down(rig)
     final = await cl.view(rig, created["id"])
     assert final["state"] == "completed", final["events"]
     assert math.isclose(sum(m["contribution"] for m in final["members"]), 1.0, abs_tol=1e-5)
@@ -119,9 +124,7 @@ async def test_stopping_a_running_cluster_pays_the_minutes_run_and_releases_the_
     await rig.run_for(10 * 60, agents=list(secrets.values()))
     stopped = await rig.client.post(f"/api/v1/clusters/{created['id']}/stop")
     assert stopped.status_code == 200 and stopped.json()["state"] == "ending", stopped.text
-    await rig.drain()
-    await rig.settle()
-    await run_job(rig.ctx, "clusters.manage")
+    await _wind_down(rig)
     final = await cl.view(rig, created["id"])
     assert final["state"] == "stopped" and final["end_reason"] == "user", final["events"]
     for member in final["members"]:
@@ -149,9 +152,7 @@ async def test_a_member_that_cannot_be_replaced_fails_the_cluster_and_frees_ever
     await _run_members(rig, created["id"])
     rig.heal()
     await run_job(rig.ctx, "clusters.manage")
-    await rig.drain()
-    await rig.settle()
-    await run_job(rig.ctx, "clusters.manage")
+    await _wind_down(rig)
     final = await cl.view(rig, created["id"])
     assert final["state"] == "failed" and final["end_reason"] == "not_replaceable"
     assert "could not be replaced" in final["end_detail"]
@@ -218,9 +219,7 @@ async def test_a_cluster_members_session_cannot_be_extended_on_its_own(rig: Brok
     extended = await rig.client.post(f"/api/v1/sessions/{session_id}/extend", json={"hours": 1})
     assert extended.status_code == 409 and "member of cluster" in extended.json()["detail"]
     await rig.client.post(f"/api/v1/clusters/{created['id']}/stop")
-    await rig.drain()
-    await rig.settle()
-    await run_job(rig.ctx, "clusters.manage")
+    await _wind_down(rig)
     assert (await cl.view(rig, created["id"]))["state"] == "stopped"
 
 
@@ -238,9 +237,7 @@ async def test_a_failed_workload_fails_the_cluster(rig: BrokerRig) -> None:
             headers={"Authorization": f"Bearer {secret}"},
         )
         assert done.status_code == 200, done.text
-    await rig.drain()
-    await rig.settle()
-    await run_job(rig.ctx, "clusters.manage")
+    await _wind_down(rig)
     final = await cl.view(rig, created["id"])
     assert final["state"] == "failed" and "the workload failed" in final["end_detail"]
     assert (await rig.wallet())["held"] == 0

@@ -376,13 +376,10 @@ def list_clusters(
     from gp4u.cli import output
 
     page = open_clusters(api_url).clusters(states, before, limit)
-    if as_json:
-        output.print_json(page)
-        return
-    items = page["items"]
-    more = f" · more: --before {page['next_before']}" if page["next_before"] else ""
-    output.print_table(
-        None,
+    output.print_page(
+        page,
+        as_json,
+        "clusters",
         [
             ("ID", "right"),
             ("NAME", "left"),
@@ -394,21 +391,17 @@ def list_clusters(
             ("CREATED", "left"),
             ("DEADLINE", "left"),
         ],
-        [
-            (
-                c["id"],
-                c["name"],
-                c["state"],
-                len(c["members"]),
-                pct(c["progress"]["share_delivered"]),
-                usd(c["money"]["estimate"]),
-                usd(c["money"]["cost_so_far"]),
-                when(c["created_at"]),
-                when(c["deadline_at"]),
-            )
-            for c in items
-        ],
-        caption=f"{len(items)} clusters (times UTC){more}",
+        lambda c: (
+            c["id"],
+            c["name"],
+            c["state"],
+            len(c["members"]),
+            pct(c["progress"]["share_delivered"]),
+            usd(c["money"]["estimate"]),
+            usd(c["money"]["cost_so_far"]),
+            when(c["created_at"]),
+            when(c["deadline_at"]),
+        ),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -41,6 +41,28 @@ def print_table(
     # A pipe or file gets full rows rather than rows squeezed to 80 columns.
     console = Console() if sys.stdout.isatty() else Console(width=240)
     console.print(table)
+
+
+def print_page(
+    page: dict[str, Any],
+    as_json: bool,
+    what: str,
+    columns: Sequence[tuple[str, str]],
+    row: Callable[[dict[str, Any]], Sequence[Any]],
+) -> None:
+    """A page of a list (`items`, `next_before`): as JSON, or a table whose caption says how
+    to go on."""
+    if as_json:
+        print_json(page)
+        return
+    items = page["items"]
+    more = f" · more: --before {page['next_before']}" if page["next_before"] else ""
+    print_table(
+        None,
+        columns,
+        [row(item) for item in items],
+        caption=f"{len(items)} {what} (times UTC){more}",
+    )
 
 
 def money(value: float | None) -> str:

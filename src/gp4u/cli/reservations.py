@@ -221,13 +221,10 @@ def reservations(
     from gp4u.cli import output
 
     page = open_market(api_url).reservations(states, before, limit)
-    if as_json:
-        output.print_json(page)
-        return
-    items = page["items"]
-    more = f" · more: --before {page['next_before']}" if page["next_before"] else ""
-    output.print_table(
-        None,
+    output.print_page(
+        page,
+        as_json,
+        "reservations",
         [
             ("ID", "right"),
             ("STATE", "left"),
@@ -240,22 +237,18 @@ def reservations(
             ("HELD", "right"),
             ("SESSION", "right"),
         ],
-        [
-            (
-                r["id"],
-                r["state"],
-                r["machine_id"],
-                when(r["start"]),
-                when(r["end"]),
-                f"{r['hours']:g}",
-                usd(r["price_per_hour"]),
-                usd(r["quote"]),
-                usd(r["held"]),
-                r["session_id"],
-            )
-            for r in items
-        ],
-        caption=f"{len(items)} reservations (times UTC){more}",
+        lambda r: (
+            r["id"],
+            r["state"],
+            r["machine_id"],
+            when(r["start"]),
+            when(r["end"]),
+            f"{r['hours']:g}",
+            usd(r["price_per_hour"]),
+            usd(r["quote"]),
+            usd(r["held"]),
+            r["session_id"],
+        ),
     )
 
 

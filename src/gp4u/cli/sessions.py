@@ -370,13 +370,10 @@ def sessions(
     from gp4u.cli import output
 
     page = open_api(api_url).page(states, before, limit)
-    if as_json:
-        output.print_json(page)
-        return
-    items = page["items"]
-    more = f" · more: --before {page['next_before']}" if page["next_before"] else ""
-    output.print_table(
-        None,
+    output.print_page(
+        page,
+        as_json,
+        "sessions",
         [
             ("ID", "right"),
             ("STATE", "left"),
@@ -386,19 +383,15 @@ def sessions(
             ("PAID UNTIL", "left"),
             ("COST", "right"),
         ],
-        [
-            (
-                s["id"],
-                s["state"] + (" !" if s["needs_attention"] else ""),
-                machine(s),
-                usd(s["price_per_hour"]),
-                when(s["running_at"]),
-                when(s["expires_at"]),
-                usd(s["cost_so_far"]),
-            )
-            for s in items
-        ],
-        caption=f"{len(items)} sessions (times UTC){more}",
+        lambda s: (
+            s["id"],
+            s["state"] + (" !" if s["needs_attention"] else ""),
+            machine(s),
+            usd(s["price_per_hour"]),
+            when(s["running_at"]),
+            when(s["expires_at"]),
+            usd(s["cost_so_far"]),
+        ),
     )
 
 

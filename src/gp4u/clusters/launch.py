@@ -5,10 +5,12 @@ launch job, paid from the cluster's hold)."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,9 +32,20 @@ from gp4u.provisioning.service import ClusterMachine, LaunchSpec, open_for_clust
 from gp4u.settings import Settings
 from gp4u.wallet import service as wallet
 
+T = TypeVar("T")
 HOLD_MARGIN = timedelta(days=1)  # the cluster's holds outlive its last possible member by this
 # A planned cluster may be started this long after it was planned; then its hold is released.
 START_WITHIN = timedelta(days=7)
+
+
+# Planning is CPU work and the plan endpoint is public: plans run on their own threads, one per
+# core, and further requests queue there instead of taking the threads other work runs on.
+_PLANNERS = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="plan")
+
+
+async def on_planner_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Run a planning function on the planners' threads."""
+    return await asyncio.get_running_loop().run_in_executor(_PLANNERS, fn, *args)
 
 
 def launchers(providers: ProviderSet) -> dict[tuple[str, str], str]:
@@ -99,7 +112,7 @@ async def plan_launchable(
         ]
     used = Counter(in_use)
     market = market_from_records([_record(o, used[o.id]) for o in found], req.compute.precision)
-    return await asyncio.to_thread(plan, market, req)
+    return await on_planner_thread(plan, market, req)
 
 
 def members_from(

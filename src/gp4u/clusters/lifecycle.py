@@ -46,12 +46,10 @@ from gp4u.kit.money import format_usd
 from gp4u.ledger.repository import money_transaction
 from gp4u.provisioning import billing
 from gp4u.provisioning import repository as sessions_repo
-from gp4u.provisioning.lifecycle import end_session
+from gp4u.provisioning.lifecycle import DESTROY_JOB, billed_until, end_session
 from gp4u.provisioning.models import GpuSession
-from gp4u.provisioning.service import DESTROY_JOB, workload_failed
 from gp4u.provisioning.states import FINAL as SESSION_FINAL
 from gp4u.provisioning.states import LOST, EndReason, State, is_live
-from gp4u.wallet import repository as wallet_repo
 from gp4u.wallet import service as wallet
 
 log = get_logger(__name__)
@@ -68,8 +66,7 @@ def work_of(member: ClusterMember, gs: GpuSession | None, now: datetime) -> Work
     if gs is None:
         left = member.minutes / 60 if member.state == MemberState.PLANNED else 0.0
         return Work(member.pflops, 0.0, left)
-    end = gs.billing_end or (now if gs.running_at else None)
-    ran = billing.billable_minutes(gs.running_at, end) / 60 if gs.running_at else 0.0
+    ran = billing.billable_minutes(gs.running_at, billed_until(gs, now)) / 60
     if not is_live(gs.state):
         return Work(member.pflops, ran, 0.0)
     if gs.running_at is None:
@@ -83,6 +80,13 @@ def works(
     return [work_of(m, sessions.get(m.session_id or 0), now) for m in members]
 
 
+async def member_sessions(
+    session: AsyncSession, members: list[ClusterMember]
+) -> dict[int, GpuSession]:
+    """The sessions of the members that have one, by id."""
+    return await sessions_repo.by_ids(session, (m.session_id for m in members if m.session_id))
+
+
 def event(cluster: Cluster, now: datetime, text: str) -> None:
     cluster.events = [*cluster.events, {"at": now.isoformat(), "what": text}][-MAX_EVENTS:]
 
@@ -92,26 +96,16 @@ def event(cluster: Cluster, now: datetime, text: str) -> None:
 
 async def _pay(session: AsyncSession, cluster: Cluster, amount: int, now: datetime) -> None:
     """Capture `amount` from the cluster's holds, oldest first; what is left stays held."""
-    left = amount
-    while left > 0:
-        if not cluster.charge_ids:
-            raise ValueError(f"cluster {cluster.id}'s holds do not cover {amount}")
-        first, *others = cluster.charge_ids
-        charge = await wallet_repo.charge(session, first, lock=True)
-        part = min(left, charge.held if charge is not None else 0)
-        rolled = await wallet.roll_spend(
-            session,
-            cluster.owner,
-            first,
-            part,
-            now,
-            host=None,
-            fee=0,
-            ttl=max(hold_ttl(cluster, now), HOLD_MARGIN),
-        )
-        rest = rolled["rest"]
-        cluster.charge_ids = ([rest["id"]] if rest else []) + others
-        left -= part
+    cluster.charge_ids, paid = await wallet.capture_in_order(
+        session,
+        cluster.owner,
+        cluster.charge_ids,
+        amount,
+        now,
+        ttl=max(hold_ttl(cluster, now), HOLD_MARGIN),
+    )
+    if paid != amount:
+        raise ValueError(f"cluster {cluster.id}'s holds do not cover {amount}")
     cluster.captured += amount
 
 
@@ -196,7 +190,7 @@ def _outcome(
     done = sum(delivered(works(members, sessions, now)))
     share = done / cluster.pflop_hours
     finished = [sessions.get(m.session_id or 0) for m in members if m.state == MemberState.DONE]
-    failed = [gs.id for gs in finished if gs is not None and workload_failed(gs)]
+    failed = [gs.id for gs in finished if gs is not None and gs.exit_code not in (None, 0)]
     workloads_done = bool(finished) and all(
         gs is not None and gs.end_reason == EndReason.AGENT_DONE for gs in finished
     )
@@ -221,10 +215,7 @@ async def _finish(
     now: datetime,
 ) -> None:
     """Every member's machine is confirmed gone: decide the outcome, release what is held."""
-    for charge_id in cluster.charge_ids:
-        # A hold that expired (a machine confirmed gone very late) is back in the wallet already.
-        if await wallet.is_open(session, charge_id):
-            await wallet.release_spend(session, cluster.owner, charge_id, now)
+    await wallet.release_open(session, cluster.owner, cluster.charge_ids, now)
     released = cluster.held - cluster.captured
     cluster.charge_ids = []
     state, summary = _outcome(cluster, members, sessions, now)
@@ -298,7 +289,7 @@ async def _step(ctx: JobContext, cluster_id: int) -> bool:
         if cluster is None or cluster.state in (ClusterState.PLANNED, *FINAL):
             return False
         members = await repo.members(session, [cluster.id], lock=True)
-        sessions = await repo.sessions_of(session, [m.session_id for m in members if m.session_id])
+        sessions = await member_sessions(session, members)
         for member in await _settle(session, cluster, members, sessions, now):
             gs = sessions[member.session_id or 0]
             event(cluster, now, f"member {member.id} ({member.label}) lost: {_why(gs)}")
@@ -341,7 +332,7 @@ async def _replan(ctx: JobContext, cluster_id: int) -> _Replan | None:
         if cluster is None or cluster.state not in (ClusterState.STARTING, ClusterState.RUNNING):
             return None
         members = await repo.members(session, [cluster.id])
-        sessions = await repo.sessions_of(session, [m.session_id for m in members if m.session_id])
+        sessions = await member_sessions(session, members)
         lost = sum(m.state == MemberState.FAILED for m in members)
         done = works(members, sessions, now)
         live = [m for m in members if _live(m, sessions)]

@@ -12,7 +12,6 @@ from gp4u.clusters.models import Cluster, ClusterMember
 from gp4u.clusters.states import ClusterState
 from gp4u.db import rows
 from gp4u.offers.models import Offer
-from gp4u.provisioning.models import GpuSession
 
 # The most offers a cluster plans over: live providers list thousands, not millions.
 MAX_LAUNCHABLE_OFFERS = 100_000
@@ -57,14 +56,6 @@ async def members(
     if lock:
         query = query.with_for_update()
     return list((await session.scalars(query)).all())
-
-
-async def sessions_of(session: AsyncSession, ids: Iterable[int]) -> dict[int, GpuSession]:
-    wanted = list(ids)
-    if not wanted:
-        return {}
-    rows = await session.scalars(select(GpuSession).where(GpuSession.id.in_(wanted)))
-    return {row.id: row for row in rows}
 
 
 async def launchable_offers(

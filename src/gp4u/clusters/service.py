@@ -4,9 +4,6 @@ members and progress, stop."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,12 +25,13 @@ from gp4u.clusters.launch import (
     cost_of,
     hold,
     members_from,
+    on_planner_thread,
     open_sessions,
     plan_launchable,
     seal_env,
     working_hours,
 )
-from gp4u.clusters.lifecycle import begin_end, event, works
+from gp4u.clusters.lifecycle import begin_end, event, member_sessions, works
 from gp4u.clusters.models import Cluster, ClusterMember
 from gp4u.clusters.planner.explain import Change, usd
 from gp4u.clusters.planner.market import PlanMarket, market_from_index
@@ -54,7 +52,8 @@ from gp4u.offers.index import MarketIndex
 from gp4u.offers.service import MarketSearch, snapshot_index
 from gp4u.pricing.service import gscore_weights, market_arrays
 from gp4u.pricing.value import GScoreWeights, g_score_arrays
-from gp4u.provisioning import billing, sshkeys
+from gp4u.provisioning import sshkeys
+from gp4u.provisioning.lifecycle import cost_so_far
 from gp4u.provisioning.models import GpuSession
 from gp4u.provisioning.service import check_env, ssh_keys
 from gp4u.provisioning.states import State as SessionState
@@ -70,11 +69,6 @@ def market_for(index: MarketIndex, precision: Precision, weights: GScoreWeights)
     return market_from_index(index, precision, score)
 
 
-# Planning is CPU work and the plan endpoint is public: plans run on their own threads, one per
-# core, and further requests queue there instead of taking the threads other work runs on.
-_PLANNERS = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="plan")
-
-
 def plan_on(index: MarketIndex, req: JobRequirement, weights: GScoreWeights) -> Planning:
     """Plan a job on a market index (CPU work: call it off the event loop)."""
     return plan(market_for(index, req.compute.precision, weights), req)
@@ -85,8 +79,7 @@ async def plan_job(
 ) -> Planning:
     """The exact and greedy plans for a job on the current market, explained."""
     index = await snapshot_index(session, market)
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_PLANNERS, plan_on, index, req, gscore_weights(settings))
+    return await on_planner_thread(plan_on, index, req, gscore_weights(settings))
 
 
 def requirement_from(body: JobIn, now: datetime) -> JobRequirement:
@@ -439,7 +432,7 @@ async def list_mine(
     rows = await repo.owned(session, principal.owner, states, before, limit + 1)
     page, next_before = keyset_page(rows, limit, lambda row: row.id)
     members = await repo.members(session, [c.id for c in page])
-    sessions = await repo.sessions_of(session, [m.session_id for m in members if m.session_id])
+    sessions = await member_sessions(session, members)
     return {
         "items": [
             cluster_view(c, [m for m in members if m.cluster_id == c.id], sessions, now)
@@ -451,23 +444,8 @@ async def list_mine(
 
 async def _view(session: AsyncSession, cluster: Cluster, now: datetime) -> dict[str, Any]:
     members = await repo.members(session, [cluster.id])
-    sessions = await repo.sessions_of(session, [m.session_id for m in members if m.session_id])
+    sessions = await member_sessions(session, members)
     return cluster_view(cluster, members, sessions, now)
-
-
-def _member_cost(member: ClusterMember, gs: GpuSession | None, now: datetime) -> int:
-    """What a member has cost so far: captured once it ended, accrued while it runs."""
-    if member.cost is not None:
-        return member.cost
-    if gs is None:
-        return 0
-    end = gs.billing_end or (now if gs.running_at else None)
-    return billing.accrued(
-        gs.price_per_hour,
-        gs.running_at,
-        end,
-        billing.cost_of(member.price_per_hour, member.minutes),
-    )
 
 
 def cluster_view(
@@ -481,7 +459,9 @@ def cluster_view(
     each = delivered(done)
     scores = shares(done)
     total = sum(each)
-    costs = [_member_cost(m, sessions.get(m.session_id or 0), now) for m in members]
+    costs = [
+        cost_so_far(gs, now) if (gs := sessions.get(m.session_id or 0)) else 0 for m in members
+    ]
     return {
         "id": cluster.id,
         "name": cluster.name,

@@ -22,8 +22,8 @@ from gp4u.costs import repository as repo
 from gp4u.costs.accrual import Usage
 from gp4u.kit.errors import InvalidInput
 from gp4u.kit.money import micros_to_usd
-from gp4u.provisioning import billing
 from gp4u.provisioning import repository as sessions_repo
+from gp4u.provisioning.lifecycle import billed_until, cost_so_far, held_cap
 from gp4u.provisioning.models import GpuSession
 from gp4u.provisioning.states import State
 
@@ -77,20 +77,12 @@ def month_of(text: str | None, now: datetime) -> Month:
     return Month(start.strftime("%Y-%m"), start, accrual.next_month(start))
 
 
-def held_cap(gs: GpuSession) -> int:
-    """What was held for the session: its cost never goes past it."""
-    return billing.cost_of(gs.max_price_per_hour, gs.paid_minutes)
-
-
 def ran(gs: GpuSession, now: datetime) -> Ran | None:
     """The session's usage so far (the same cost its session view shows), None if it never ran."""
-    if gs.running_at is None:
+    end = billed_until(gs, now)
+    if gs.running_at is None or end is None:
         return None
-    end = gs.billing_end or now
-    cost = gs.cost
-    if cost is None:
-        cost = billing.accrued(gs.price_per_hour, gs.running_at, end, held_cap(gs))
-    return Ran(gs, Usage(gs.running_at, end, gs.price_per_hour, cost))
+    return Ran(gs, Usage(gs.running_at, end, gs.price_per_hour, cost_so_far(gs, now)))
 
 
 def _ran_all(rows: Iterable[GpuSession], now: datetime) -> list[Ran]:

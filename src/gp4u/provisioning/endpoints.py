@@ -12,7 +12,7 @@ from gp4u.db.base import MAX_ID
 from gp4u.jobs.context import JobContext
 from gp4u.kit.errors import ServiceUnavailable
 from gp4u.kit.money import usd_to_micros
-from gp4u.provisioning import service
+from gp4u.provisioning import agents, service
 from gp4u.provisioning.schemas import (
     AgentBeatIn,
     AgentBeatOut,
@@ -139,21 +139,21 @@ async def stop(session_id: ObjectId, user: Trader, ctx: Machinery, request: Requ
     "/register", response_model=AgentRegisteredOut, summary="A node agent checks in (once)"
 )
 async def agent_register(body: AgentRegisterIn, ctx: Machinery) -> FastJSON:
-    return FastJSON(await service.agent_register(ctx, body.token, body.facts))
+    return FastJSON(await agents.agent_register(ctx, body.token, body.facts))
 
 
 @agent_router.post("/heartbeat", response_model=AgentBeatOut, summary="A node agent is alive")
 async def agent_heartbeat(
     body: AgentBeatIn, ctx: Machinery, authorization: AgentAuth = None
 ) -> FastJSON:
-    return FastJSON(await service.agent_heartbeat(ctx, bearer_secret(authorization), body.facts))
+    return FastJSON(await agents.agent_heartbeat(ctx, bearer_secret(authorization), body.facts))
 
 
 @agent_router.post("/done", response_model=AgentDoneOut, summary="The workload has finished")
 async def agent_done(
     body: AgentDoneIn, ctx: Machinery, request: Request, authorization: AgentAuth = None
 ) -> FastJSON:
-    result = await service.agent_done(
+    result = await agents.agent_done(
         ctx, bearer_secret(authorization), body.exit_code, body.message
     )
     kick_runner(request)

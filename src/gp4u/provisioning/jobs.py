@@ -9,7 +9,7 @@ from gp4u.accounts.keyring import keyring
 from gp4u.jobs.context import JobContext
 from gp4u.jobs.registry import Schedule, job
 from gp4u.provisioning import launcher, lifecycle, reconcile
-from gp4u.provisioning.service import DESTROY_JOB, LAUNCH_JOB
+from gp4u.provisioning.lifecycle import DESTROY_JOB, LAUNCH_JOB
 
 LIFECYCLE_JOB = "sessions.lifecycle"
 RECONCILE_JOB = "sessions.reconcile"

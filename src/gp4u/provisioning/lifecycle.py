@@ -30,11 +30,33 @@ from gp4u.wallet import service as wallet
 
 log = get_logger(__name__)
 
+LAUNCH_JOB = "sessions.launch"
+DESTROY_JOB = "sessions.destroy"
 FIRST_RETRY_SECONDS = 15.0
 MAX_RETRY_SECONDS = 600.0
 WARN_BEFORE = timedelta(minutes=15)
 # Attempt outcomes after which an instance may exist at the provider.
 MAY_HAVE_CREATED = frozenset({"ok", "unknown", "pending"})
+
+
+# --- what a session costs --------------------------------------------------------------------
+
+
+def held_cap(gs: GpuSession) -> int:
+    """The most the session may cost: its price ceiling for its paid minutes (what was held)."""
+    return billing.cost_of(gs.max_price_per_hour, gs.paid_minutes)
+
+
+def billed_until(gs: GpuSession, now: datetime) -> datetime | None:
+    """The end of its billed running time so far (None before it runs)."""
+    return gs.billing_end or (now if gs.running_at else None)
+
+
+def cost_so_far(gs: GpuSession, now: datetime) -> int:
+    """What it cost when it ended, or has accrued so far."""
+    if gs.cost is not None:
+        return gs.cost
+    return billing.accrued(gs.price_per_hour, gs.running_at, billed_until(gs, now), held_cap(gs))
 
 
 # --- ending ----------------------------------------------------------------------------------
@@ -83,8 +105,7 @@ async def end_session(
         end = gs.running_at
     if gs.cluster_id is not None:
         # A cluster member holds nothing itself: its cluster captures this from its own hold.
-        cap = billing.cost_of(gs.max_price_per_hour, gs.paid_minutes)
-        cost = billing.accrued(gs.price_per_hour, gs.running_at, end, cap)
+        cost = billing.accrued(gs.price_per_hour, gs.running_at, end, held_cap(gs))
     else:
         cost = await _capture(session, gs, end, now, fee_basis_points)
     await move(

@@ -78,6 +78,7 @@ class GpuSession(Base):
     billing_end: Mapped[datetime | None] = mapped_column(UtcDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(32))
     end_detail: Mapped[str | None] = mapped_column(Text)
+    exit_code: Mapped[int | None] = mapped_column(Integer)  # the workload's, when it reported done
     # Verified destruction.
     destroy_attempts: Mapped[int] = mapped_column(Integer)
     next_destroy_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,5 +1,6 @@
-"""What renters and node agents do with sessions: launch (quote, hold, record, then hand over to
-the launch job), list and read them, extend, stop; agents register, heartbeat and report done."""
+"""What renters do with sessions: launch (quote, hold, record, then hand over to the launch job),
+list and read them, extend, stop; and the sessions GP4U opens itself, for reservations and
+cluster members. Node agents' side is `agents.py`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from gp4u.accounts.service import session_hours_cap
 from gp4u.audit.service import record
 from gp4u.jobs import outbox
 from gp4u.jobs.context import JobContext
-from gp4u.kit.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from gp4u.kit.errors import Conflict, InvalidInput, NotFound
 from gp4u.kit.money import micros_to_usd
 from gp4u.kit.paging import keyset_page
 from gp4u.kit.tokens import digest, new_token
@@ -24,14 +25,12 @@ from gp4u.providers.hosts.port import host_ref
 from gp4u.provisioning import billing, sshkeys
 from gp4u.provisioning import repository as repo
 from gp4u.provisioning.launcher import attempts_summary, launch_scopes, quote, seal_env
-from gp4u.provisioning.lifecycle import end_session, start_billing
+from gp4u.provisioning.lifecycle import DESTROY_JOB, LAUNCH_JOB, cost_so_far, end_session
 from gp4u.provisioning.models import GpuSession
 from gp4u.provisioning.states import FINAL, EndReason, State, is_live
 from gp4u.settings import Settings
 from gp4u.wallet import service as wallet
 
-LAUNCH_JOB = "sessions.launch"
-DESTROY_JOB = "sessions.destroy"
 DEFAULT_IMAGE = "nvidia/cuda:12.4.1-runtime-ubuntu22.04"
 HOLD_MARGIN = timedelta(days=1)  # holds outlive the session's hard maximum by this much
 
@@ -423,17 +422,7 @@ async def list_mine(
 
 def session_view(gs: GpuSession, now: datetime, *, held: int | None = None) -> dict[str, Any]:
     """A session as its owner sees it: never the agent token, env values or private key."""
-    end = gs.billing_end or (now if gs.running_at else None)
-    cost = (
-        gs.cost
-        if gs.cost is not None
-        else billing.accrued(
-            gs.price_per_hour,
-            gs.running_at,
-            end,
-            billing.cost_of(gs.max_price_per_hour, gs.paid_minutes),
-        )
-    )
+    cost = cost_so_far(gs, now)
     connection = None
     if gs.ssh_host and State(gs.state) in (State.STARTING, State.RUNNING):
         connection = {
@@ -561,91 +550,3 @@ async def extend(
             expires_at=gs.expires_at.isoformat(),
         )
         return session_view(gs, now, held=amount)
-
-
-# --- the node agent --------------------------------------------------------------------------
-
-
-def _agent_terms(gs: GpuSession, ctx: JobContext) -> dict[str, Any]:
-    return {
-        "session_id": gs.id,
-        "state": gs.state,
-        "hard_deadline": gs.hard_deadline,
-        "ends_at": gs.expires_at,
-        "heartbeat_seconds": ctx.settings.agent_heartbeat_seconds,
-        "broker_timeout_seconds": ctx.settings.agent_broker_timeout_seconds,
-    }
-
-
-async def agent_register(
-    ctx: JobContext, token: str, facts: dict[str, Any] | None
-) -> dict[str, Any]:
-    """The one-time token becomes an agent secret; the session turns running (billing starts)."""
-    now = ctx.clock.now()
-    async with money_transaction(ctx.sessions) as session:
-        gs = await repo.by_agent_token(session, digest(token))
-        if gs is None or gs.agent_registered_at is not None or not is_live(gs.state):
-            raise NotAuthenticated("this agent token is not valid (unknown, used or ended)")
-        secret = new_token()
-        gs.agent_secret_digest, gs.agent_registered_at = digest(secret), now
-        gs.last_heartbeat_at = gs.last_seen_at = now
-        gs.agent_facts = facts
-        if gs.state != State.RUNNING:
-            await start_billing(session, gs, now, "agent")
-        return {**_agent_terms(gs, ctx), "agent_secret": secret}
-
-
-async def _agent_session(session: AsyncSession, secret: str) -> GpuSession:
-    gs = await repo.by_agent_secret(session, digest(secret))
-    if gs is None:
-        raise NotAuthenticated("this agent secret is not valid")
-    return gs
-
-
-async def agent_heartbeat(
-    ctx: JobContext, secret: str, facts: dict[str, Any] | None
-) -> dict[str, Any]:
-    now = ctx.clock.now()
-    async with money_transaction(ctx.sessions) as session:
-        gs = await _agent_session(session, secret)
-        if is_live(gs.state):
-            gs.last_heartbeat_at = gs.last_seen_at = now
-            if facts:
-                gs.agent_facts = facts
-        action = "continue" if is_live(gs.state) else "shutdown"
-        return {**_agent_terms(gs, ctx), "action": action}
-
-
-EXIT_CODE_PREFIX = "exit code "
-
-
-def workload_failed(gs: GpuSession) -> bool:
-    """Whether its workload reported done with a non-zero exit code."""
-    detail = gs.end_detail or ""
-    if gs.end_reason != EndReason.AGENT_DONE or not detail.startswith(EXIT_CODE_PREFIX):
-        return False
-    code = detail[len(EXIT_CODE_PREFIX) :].split(":", 1)[0]
-    return code.strip() not in ("0", "")
-
-
-async def agent_done(
-    ctx: JobContext, secret: str, exit_code: int | None, message: str | None
-) -> dict[str, Any]:
-    """The workload finished: end the session gracefully (billing stops now)."""
-    now = ctx.clock.now()
-    async with money_transaction(ctx.sessions) as session:
-        gs = await _agent_session(session, secret)
-        detail = f"{EXIT_CODE_PREFIX}{exit_code}" if exit_code is not None else None
-        if message:
-            detail = f"{detail}: {message[:200]}" if detail else message[:200]
-        if await end_session(
-            session,
-            gs,
-            EndReason.AGENT_DONE,
-            now,
-            fee_basis_points=ctx.settings.platform_fee_bps,
-            actor="agent",
-            detail=detail,
-        ):
-            await outbox.enqueue(session, DESTROY_JOB, now, {"session_id": gs.id})
-        return {"action": "shutdown", "state": gs.state}

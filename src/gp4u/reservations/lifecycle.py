@@ -20,10 +20,9 @@ from gp4u.kit.money import format_usd
 from gp4u.ledger.repository import money_transaction
 from gp4u.provisioning import billing
 from gp4u.provisioning import repository as sessions_repo
-from gp4u.provisioning.lifecycle import end_session
+from gp4u.provisioning.lifecycle import DESTROY_JOB, end_session
 from gp4u.provisioning.models import GpuSession
 from gp4u.provisioning.service import (
-    DESTROY_JOB,
     LaunchSpec,
     ReservedMachine,
     open_for_reservation,
@@ -34,7 +33,6 @@ from gp4u.provisioning.states import State as SessionState
 from gp4u.reservations import repository as repo
 from gp4u.reservations.models import Reservation
 from gp4u.reservations.states import State, check_move, fee_due
-from gp4u.wallet import repository as wallet_repo
 from gp4u.wallet import service as wallet
 
 HOLD_MARGIN = timedelta(days=1)  # a reservation's holds outlive its end by this much
@@ -58,32 +56,24 @@ async def pay_until(
     left = due - reservation.captured
     if left <= 0:
         return 0
-    paid, remaining = 0, []
-    for charge_id in reservation.charge_ids:
-        charge = await wallet_repo.charge(session, charge_id, lock=True)
-        if charge is None or charge.status != "open":
-            continue
-        if left == 0:
-            remaining.append(charge_id)
-            continue
-        part = min(left, charge.held)
+
+    def fee_on(part: int) -> int:
+        # A running total: the fee on everything paid so far, less the fees already taken.
         fee = fee_due(reservation.captured + part, reservation.fee, fee_bps)
-        rolled = await wallet.roll_spend(
-            session,
-            reservation.owner,
-            charge_id,
-            part,
-            now,
-            host=reservation.host,
-            fee=fee,
-            ttl=reservation.end_at - now + HOLD_MARGIN,
-        )
         reservation.captured += part
         reservation.fee += fee
-        paid += part
-        left -= part
-        if rolled["rest"] is not None:
-            remaining.append(int(rolled["rest"]["id"]))
+        return fee
+
+    remaining, paid = await wallet.capture_in_order(
+        session,
+        reservation.owner,
+        reservation.charge_ids,
+        left,
+        now,
+        ttl=reservation.end_at - now + HOLD_MARGIN,
+        host=reservation.host,
+        fee_on=fee_on,
+    )
     reservation.charge_ids = remaining
     reservation.captured_until = stop
     return paid
@@ -91,12 +81,7 @@ async def pay_until(
 
 async def release_rest(session: AsyncSession, reservation: Reservation, now: datetime) -> int:
     """Give back everything still held for the reservation; returns the amount."""
-    returned = 0
-    for charge_id in reservation.charge_ids:
-        charge = await wallet_repo.charge(session, charge_id, lock=True)
-        if charge is not None and charge.status == "open":
-            await wallet.release_spend(session, reservation.owner, charge_id, now)
-            returned += charge.held
+    returned = await wallet.release_open(session, reservation.owner, reservation.charge_ids, now)
     reservation.charge_ids = []
     return returned
 

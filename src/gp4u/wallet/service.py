@@ -10,7 +10,7 @@ the settle job (docs/decisions.md)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -440,6 +440,52 @@ async def roll_spend(
     session.add(follow)
     await session.flush()
     return {"captured": charge_view(charge), "rest": charge_view(follow)}
+
+
+async def capture_in_order(
+    session: AsyncSession,
+    owner: str,
+    charge_ids: Sequence[int],
+    amount: int,
+    now: datetime,
+    *,
+    ttl: timedelta,
+    host: str | None = None,
+    fee_on: Callable[[int], int] | None = None,
+) -> tuple[list[int], int]:
+    """Pay `amount` from a payer's charges, oldest first (to `host` less `fee_on(part)` for
+    each part, or to GP4U), keeping what is not due held as new charges (`roll_spend`).
+    Returns the charges still holding money, oldest first, and what was paid (less than
+    `amount` only when the open charges hold less)."""
+    left, remaining = amount, []
+    for charge_id in charge_ids:
+        charge = await repo.charge(session, charge_id, lock=True)
+        if charge is None or charge.status != "open":
+            continue
+        if left == 0:
+            remaining.append(charge_id)
+            continue
+        part = min(left, charge.held)
+        fee = fee_on(part) if fee_on is not None else 0
+        rolled = await roll_spend(session, owner, charge_id, part, now, host=host, fee=fee, ttl=ttl)
+        left -= part
+        if rolled["rest"] is not None:
+            remaining.append(int(rolled["rest"]["id"]))
+    return remaining, amount - left
+
+
+async def release_open(
+    session: AsyncSession, owner: str, charge_ids: Sequence[int], now: datetime
+) -> int:
+    """Give back what these charges still hold (an expired hold is back already); returns
+    the amount."""
+    returned = 0
+    for charge_id in charge_ids:
+        charge = await repo.charge(session, charge_id, lock=True)
+        if charge is not None and await is_open(session, charge_id):
+            await release_spend(session, owner, charge_id, now)
+            returned += charge.held
+    return returned
 
 
 async def is_open(session: AsyncSession, charge_id: int) -> bool:
