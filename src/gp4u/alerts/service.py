@@ -249,7 +249,15 @@ async def notify(
 ) -> None:
     """A notification not tied to a watch (a budget threshold, a session event…): it reaches
     the feed and the live stream like price alerts do."""
-    values = {
+    values = notification_values(owner, kind=kind, message=message, payload=payload, now=now)
+    await session.execute(_INSERT_NOTIFICATION, values)
+
+
+def notification_values(
+    owner: str, *, kind: str, message: str, payload: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """The row `notify` writes, for a caller that writes it together with its own rows."""
+    return {
         "owner": owner,
         "watch_id": None,
         "kind": kind,
@@ -258,7 +266,6 @@ async def notify(
         "read": False,
         "created_at": now,
     }
-    await session.execute(_INSERT_NOTIFICATION, values)
 
 
 def present_notification(note: Notification) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Writing and reading the audit log. `record` joins the caller's transaction, so an action and
 its audit row commit together; provider calls made outside a transaction record their outcome
-in a transaction of their own right after."""
+in a transaction of their own right after. `event_values` is the row, for a caller that writes
+it together with its own rows (a booking does)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,32 @@ async def record(
 ) -> None:
     """Add one event. Detail values are cut to a readable length (provider answers can be
     long); callers never pass secrets."""
-    values = {
+    values = event_values(
+        now,
+        action,
+        actor=actor,
+        session_id=session_id,
+        provider=provider,
+        instance_id=instance_id,
+        outcome=outcome,
+        **detail,
+    )
+    await session.execute(_INSERT_EVENT, values)
+
+
+def event_values(
+    now: datetime,
+    action: str,
+    *,
+    actor: str = "system",
+    session_id: int | None = None,
+    provider: str | None = None,
+    instance_id: str | None = None,
+    outcome: str = "ok",
+    **detail: Any,
+) -> dict[str, Any]:
+    """The row `record` writes, for a caller that writes it in a statement of its own."""
+    return {
         "at": now,
         "actor": actor,
         "action": action,
@@ -45,7 +71,6 @@ async def record(
         "outcome": outcome,
         "detail": {k: _short(v) for k, v in detail.items()},
     }
-    await session.execute(_INSERT_EVENT, values)
 
 
 def _short(value: Any) -> Any:

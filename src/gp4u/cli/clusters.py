@@ -80,6 +80,7 @@ def money_line(c: dict[str, Any]) -> str:
     return (
         f"estimate {usd(m['estimate'])} · held {usd(m['held'])} · cost so far "
         f"{usd(m['cost_so_far'])} · paid {usd(m['captured'])}"
+        + (f" · owed to hosts {usd(m['owed_to_hosts'])}" if m.get("owed_to_hosts") else "")
     )
 
 
@@ -148,7 +149,7 @@ def print_cluster(c: dict[str, Any]) -> None:
                 m["id"],
                 m["round"],
                 m["state"],
-                m["label"],
+                f"{m['label']} (host)" if m.get("host_owned") else m["label"],
                 usd(m["price_per_hour"]),
                 f"{m['planned_hours']:.2f}",
                 f"{m['ran_hours']:.2f}",
@@ -159,7 +160,8 @@ def print_cluster(c: dict[str, Any]) -> None:
             for m in c["members"]
         ],
         caption=f"{len(c['members'])} members, {c['replans']} re-plan(s) · SHARE: of the "
-        "compute delivered · SESSION: see gp4u session ID",
+        "compute delivered (what host-owned members cost is split among their hosts by it) · "
+        "SESSION: see gp4u session ID",
     )
     for m in c["members"]:
         if m["failure"]:

@@ -129,7 +129,9 @@ async def get_cluster(
     responses={**ERROR_RESPONSES, **AUTH_RESPONSES},
     summary="Start: one session per member",
     description="Launches every member through the session machinery (each tagged with the "
-    "cluster). A member that cannot launch, or is lost, is replaced by re-planning the rest of "
+    "cluster). A member on a GP4U host's machine first books the machine's time as a "
+    "reservation of the cluster's. A member that cannot launch (or whose machine's time is "
+    "taken), or is lost, is replaced by re-planning the rest of "
     "the work with its offer excluded; if no re-plan exists the cluster ends `failed`. Refused "
     "(409) when the plan no longer finishes by the deadline.",
 )
@@ -149,7 +151,8 @@ async def start(cluster_id: ObjectId, user: Trader, ctx: Machinery, request: Req
     responses={**ERROR_RESPONSES, **AUTH_RESPONSES},
     summary="Stop: every member ends, is destroyed and verified gone",
     description="Billing stops for every member now; the cluster settles (paying for the "
-    "members' running time, releasing the rest) once every machine is confirmed destroyed: "
+    "members' running time, releasing the rest; what host-owned members cost is split among "
+    "their hosts by contribution score) once every machine is confirmed destroyed: "
     "`completed` if its compute was delivered, `failed` if a workload failed, else `stopped`.",
 )
 async def stop(cluster_id: ObjectId, user: Trader, ctx: Machinery, request: Request) -> FastJSON:

@@ -1,6 +1,7 @@
-"""From plans to machines: planning over the offers this server can launch, turning a plan into
-members (one per planned instance), and opening each member's session (intent first, with its
-launch job, paid from the cluster's hold)."""
+"""From plans to machines: planning over the offers this server can launch (host machines
+included), turning a plan into members (one per planned instance), and opening each member's
+session (intent first, with its launch job, paid from the cluster's hold). A host-owned member
+first books its machine's time as a reservation of the cluster's."""
 
 from __future__ import annotations
 
@@ -23,16 +24,22 @@ from gp4u.clusters.planner.planning import Planning, plan
 from gp4u.clusters.planner.result import Plan
 from gp4u.clusters.requirements import Compute, JobRequirement, Placement
 from gp4u.clusters.states import MemberState
+from gp4u.hosts import repository as hosts_repo
+from gp4u.hosts import service as hosts
 from gp4u.jobs.context import JobContext
 from gp4u.offers.models import Offer
+from gp4u.providers.hosts.port import host_ref
 from gp4u.providers.interface import Capability
 from gp4u.providers.registry import ProviderSet
 from gp4u.provisioning import billing
 from gp4u.provisioning.service import ClusterMachine, LaunchSpec, open_for_cluster
+from gp4u.reservations import lifecycle as reservations
+from gp4u.reservations.models import Reservation
 from gp4u.settings import Settings
 from gp4u.wallet import service as wallet
 
 T = TypeVar("T")
+MAX_EVENTS = 100
 HOLD_MARGIN = timedelta(days=1)  # the cluster's holds outlive its last possible member by this
 # A planned cluster may be started this long after it was planned; then its hold is released.
 START_WITHIN = timedelta(days=7)
@@ -49,12 +56,18 @@ async def on_planner_thread(fn: Callable[..., T], *args: Any) -> T:
 
 
 def launchers(providers: ProviderSet) -> dict[tuple[str, str], str]:
-    """(source, provider) → the name of the adapter that launches its offers."""
-    return {
+    """(source, provider) → the name of the adapter that launches its offers. Host machines'
+    offers launch through the adapter that reaches them (`GP4U_HOST_SESSIONS_PROVIDER`), as a
+    reservation's session does."""
+    names = {
         (a.source, a.provider): a.name
         for a in providers.adapters.values()
-        if Capability.LAUNCH in a.capabilities()
+        if Capability.LAUNCH in a.capabilities() and a.source != hosts.SOURCE
     }
+    reaching = providers.adapters.get(providers.settings.host_sessions_provider)
+    if reaching is not None and Capability.LAUNCH in reaching.capabilities():
+        names[(hosts.SOURCE, hosts.PROVIDER)] = reaching.name
+    return names
 
 
 def requirement_of(cluster: Cluster, **changes: Any) -> JobRequirement:
@@ -98,13 +111,16 @@ async def plan_launchable(
     providers: ProviderSet,
     req: JobRequirement,
     *,
+    owner: str,
     in_use: Iterable[int] = (),
     only: tuple[str, str | None] | None = None,
 ) -> Planning:
-    """Plan `req` over the offers that can be launched here. `in_use`: offer ids the cluster
-    already runs (one per instance); `only`: (provider, region or None) a re-plan must stay in
-    for the job's placement."""
+    """Plan `req` for `owner` over the offers that can be launched here (never on the owner's
+    own host machines). `in_use`: offer ids the cluster already runs (one per instance);
+    `only`: (provider, region or None) a re-plan must stay in for the job's placement."""
     found = await repo.launchable_offers(session, list(launchers(providers)))
+    own = {m.id for m in await hosts_repo.owned(session, owner, None)}
+    found = [o for o in found if _machine_of(o) not in own]
     if only is not None:
         provider, region = only
         found = [
@@ -115,11 +131,24 @@ async def plan_launchable(
     return await on_planner_thread(plan, market, req)
 
 
-def members_from(
-    cluster: Cluster, chosen: Plan, offers: dict[int, Offer], providers: ProviderSet, round_: int
+def _machine_of(offer: Offer) -> int | None:
+    """The host machine behind an offer, None for a provider's offer."""
+    if offer.source != hosts.SOURCE or not (offer.offer_ref or "").isdigit():
+        return None
+    return int(offer.offer_ref or 0)
+
+
+async def members_for(
+    session: AsyncSession, cluster: Cluster, chosen: Plan, providers: ProviderSet, round_: int
 ) -> list[ClusterMember]:
-    """One member per planned instance."""
+    """One member per planned instance (a host machine's names its owner)."""
+    offers = await repo.offers(session, [m.offer_id for m in chosen.members])
     names = launchers(providers)
+    owners: dict[int, str] = {}
+    for offer in offers.values():
+        machine_id = _machine_of(offer)
+        if machine_id is not None and (machine := await hosts_repo.get(session, machine_id)):
+            owners[offer.id] = machine.owner
     made = []
     for m in chosen.members:
         offer = offers[m.offer_id]
@@ -139,6 +168,7 @@ def members_from(
                     price_per_hour=m.price_micros,
                     minutes=billing.minutes_for(m.hours_each),
                     pflops=m.pflops_each,
+                    host=owners.get(offer.id),
                 )
             )
     return made
@@ -197,6 +227,45 @@ def _open_env(cluster: Cluster, key: bytes) -> dict[str, str]:
     return dict(orjson.loads(secrets_box.decrypt(cluster.env_sealed, key, f"cluster:{cluster.id}")))
 
 
+def event(cluster: Cluster, now: datetime, text: str) -> None:
+    """Something its owner should read in the cluster's story (the latest MAX_EVENTS)."""
+    cluster.events = [*cluster.events, {"at": now.isoformat(), "what": text}][-MAX_EVENTS:]
+
+
+async def _book_host_time(
+    ctx: JobContext,
+    session: AsyncSession,
+    cluster: Cluster,
+    member: ClusterMember,
+    machine_id: int,
+    now: datetime,
+) -> Reservation | None:
+    """Book a host-owned member's machine for its planned minutes, the agent's check-in
+    allowance and the grace after its paid time; its reservation id. When the machine cannot
+    take it, the member fails (its offer excluded) and the cluster re-plans."""
+    s = ctx.settings
+    slack = timedelta(seconds=s.agent_checkin_timeout_seconds + s.session_grace_seconds)
+    booked = await reservations.book_for_cluster(
+        ctx,
+        session,
+        machine_id,
+        cluster.owner,
+        cluster.key_prefix,
+        cluster.id,
+        now + timedelta(minutes=member.minutes) + slack,
+        now,
+    )
+    if isinstance(booked, str):
+        member.state, member.failure = MemberState.FAILED.value, booked
+        member.settled_at, member.cost = now, 0
+        cluster.excluded_offers = sorted({*cluster.excluded_offers, member.offer_id})
+        cluster.pending_replan = True
+        event(cluster, now, f"member {member.id} ({member.label}) cannot start: {booked}")
+        return None
+    member.host, member.reservation_id = booked.host, booked.id
+    return booked
+
+
 async def open_sessions(
     ctx: JobContext,
     session: AsyncSession,
@@ -205,7 +274,9 @@ async def open_sessions(
     box_key: bytes,
     now: datetime,
 ) -> None:
-    """A session (and its launch job) for each planned member, in the caller's transaction."""
+    """A session (and its launch job) for each planned member, in the caller's transaction. A
+    host-owned member's machine time is booked first; one that cannot be booked fails at once
+    and leaves the cluster to re-plan."""
     offers = await repo.offers(session, [m.offer_id for m in members])
     spec = LaunchSpec(
         offer_id=0,
@@ -217,18 +288,26 @@ async def open_sessions(
     )
     for member in members:
         offer = offers[member.offer_id]
+        offer_ref, instance_type, booked = offer.offer_ref or "", offer.instance_type, None
+        machine_id = _machine_of(offer)
+        if machine_id is not None:
+            booked = await _book_host_time(ctx, session, cluster, member, machine_id, now)
+            if booked is None:
+                continue
+            offer_ref = instance_type = host_ref(machine_id)
         machine = ClusterMachine(
             cluster_id=cluster.id,
             offer_id=offer.id,
             provider=member.provider,
-            offer_ref=offer.offer_ref or "",
+            offer_ref=offer_ref,
             gpu=member.gpu,
             gpu_count=member.gpu_count,
-            instance_type=offer.instance_type,
+            instance_type=instance_type,
             region=member.region,
             spot=member.spot,
             price_per_hour=member.price_per_hour,
             minutes=member.minutes,
+            reservation_id=booked.id if booked is not None else None,
         )
         hours_cap = max(cluster.machine_hours_cap, member.minutes / 60)
         gs = await open_for_cluster(
@@ -243,3 +322,5 @@ async def open_sessions(
             now,
         )
         member.session_id, member.state = gs.id, MemberState.STARTED.value
+        if booked is not None:
+            booked.session_id = gs.id

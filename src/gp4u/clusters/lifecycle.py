@@ -1,12 +1,13 @@
 """The cluster manager: one pass per live cluster (periodic, and right after start and stop).
 
 A pass pays for members whose sessions ended (their cost is captured from the cluster's hold,
-the rest stays held), replaces members that could not launch or were lost (the rest of the work
-is re-planned with their offers excluded, more is held only if the new plan needs it), ends
-every member when the cluster ends, and settles the cluster once every member's machine is
-confirmed destroyed: the final state, the delivered compute and the release of what was not
-spent. Planning runs outside the cluster's lock; the result is applied only if nothing changed
-meanwhile."""
+the rest stays held; a host-owned member's cost joins the host pool and its machine's booked
+time is freed), replaces members that could not launch or were lost (the rest of the work is
+re-planned with their offers excluded, more is held only if the new plan needs it), ends every
+member when the cluster ends, and settles the cluster once every member's machine is confirmed
+destroyed: the final state, the delivered compute, the host pool split among the host-owned
+members' owners by contribution, and the release of what was not spent. Planning runs outside
+the cluster's lock; the result is applied only if nothing changed meanwhile."""
 
 from __future__ import annotations
 
@@ -20,14 +21,15 @@ from gp4u.accounts.keyring import keyring
 from gp4u.alerts.service import notify
 from gp4u.audit.service import record
 from gp4u.clusters import repository as repo
-from gp4u.clusters.contribution import Work, delivered, still_needed
+from gp4u.clusters.contribution import Work, delivered, shares, split, still_needed
 from gp4u.clusters.launch import (
     HOLD_MARGIN,
     START_WITHIN,
     cost_of,
+    event,
     hold,
     hold_ttl,
-    members_from,
+    members_for,
     open_sessions,
     plan_launchable,
     requirement_of,
@@ -50,11 +52,11 @@ from gp4u.provisioning.lifecycle import DESTROY_JOB, billed_until, end_session
 from gp4u.provisioning.models import GpuSession
 from gp4u.provisioning.states import FINAL as SESSION_FINAL
 from gp4u.provisioning.states import LOST, EndReason, State, is_live
+from gp4u.reservations import lifecycle as reservations
 from gp4u.wallet import service as wallet
 
 log = get_logger(__name__)
 
-MAX_EVENTS = 100
 DELIVERED_ENOUGH = 0.999  # of the requirement: the model's rounding is not a shortfall
 
 
@@ -85,10 +87,6 @@ async def member_sessions(
 ) -> dict[int, GpuSession]:
     """The sessions of the members that have one, by id."""
     return await sessions_repo.by_ids(session, (m.session_id for m in members if m.session_id))
-
-
-def event(cluster: Cluster, now: datetime, text: str) -> None:
-    cluster.events = [*cluster.events, {"at": now.isoformat(), "what": text}][-MAX_EVENTS:]
 
 
 # --- paying for members ----------------------------------------------------------------------
@@ -122,9 +120,20 @@ async def _settle(
         gs = sessions.get(member.session_id or 0)
         if gs is None or gs.cost is None or member.settled_at is not None:
             continue
-        await _pay(session, cluster, gs.cost, now)
+        was_lost = gs.end_reason is not None and EndReason(gs.end_reason) in LOST
+        if member.reservation_id is None:
+            await _pay(session, cluster, gs.cost, now)
+        else:  # its owner is paid from the pool, by contribution, when the cluster ends
+            cluster.host_pool += gs.cost
+            await reservations.end_for_cluster(
+                session,
+                member.reservation_id,
+                completed=not was_lost,
+                detail=f"cluster {cluster.id}'s member {member.id} ended: {_why(gs)}",
+                now=now,
+            )
         member.cost, member.settled_at = gs.cost, now
-        if gs.end_reason is not None and EndReason(gs.end_reason) in LOST:
+        if was_lost:
             member.state = MemberState.FAILED.value
             member.failure = gs.end_detail or gs.end_reason
             cluster.excluded_offers = sorted({*cluster.excluded_offers, member.offer_id})
@@ -132,6 +141,41 @@ async def _settle(
         else:
             member.state = MemberState.DONE.value
     return lost
+
+
+async def _pay_hosts(
+    session: AsyncSession,
+    cluster: Cluster,
+    members: list[ClusterMember],
+    sessions: dict[int, GpuSession],
+    fee_bps: int,
+    now: datetime,
+) -> None:
+    """Split the host pool (what the host-owned members cost, each at its own price for the
+    time it ran) among their owners by contribution score, to the micro-dollar; each is paid
+    less the platform fee."""
+    scores = shares(works(members, sessions, now))
+    hosted = [(m, score) for m, score in zip(members, scores, strict=True) if m.cost and m.host]
+    if not hosted or cluster.host_pool <= 0:
+        return
+    parts = split(
+        cluster.host_pool, [score for _, score in hosted], [m.cost or 0 for m, _ in hosted]
+    )
+    for (member, _), part in zip(hosted, parts, strict=True):
+        fee = 0
+        if part > 0 and member.reservation_id is not None:
+            cluster.charge_ids, fee = await reservations.pay_host_for_cluster(
+                session,
+                member.reservation_id,
+                cluster.charge_ids,
+                part,
+                fee_bps,
+                now,
+                ttl=max(hold_ttl(cluster, now), HOLD_MARGIN),
+            )
+        member.host_paid, member.host_fee = part - fee, fee
+    cluster.captured += cluster.host_pool
+    cluster.host_pool = 0
 
 
 # --- ending ----------------------------------------------------------------------------------
@@ -212,9 +256,12 @@ async def _finish(
     cluster: Cluster,
     members: list[ClusterMember],
     sessions: dict[int, GpuSession],
+    fee_bps: int,
     now: datetime,
 ) -> None:
-    """Every member's machine is confirmed gone: decide the outcome, release what is held."""
+    """Every member's machine is confirmed gone: decide the outcome, pay the hosts of
+    host-owned members their shares, release what is held."""
+    await _pay_hosts(session, cluster, members, sessions, fee_bps, now)
     await wallet.release_open(session, cluster.owner, cluster.charge_ids, now)
     released = cluster.held - cluster.captured
     cluster.charge_ids = []
@@ -304,7 +351,7 @@ async def _step(ctx: JobContext, cluster_id: int) -> bool:
         if not ending and not live and not cluster.pending_replan:
             await begin_end(session, ctx, cluster, ClusterEnd.FINISHED, now)
         if cluster.state == ClusterState.ENDING and _all_gone(members, sessions):
-            await _finish(session, cluster, members, sessions, now)
+            await _finish(session, cluster, members, sessions, ctx.settings.platform_fee_bps, now)
         return cluster.pending_replan and cluster.state in (
             ClusterState.STARTING,
             ClusterState.RUNNING,
@@ -341,7 +388,11 @@ async def _replan(ctx: JobContext, cluster_id: int) -> _Replan | None:
             working_hours(cluster.machine_hours_cap, ctx.settings),
         )
         machines = int(cluster.requirement["max_machines"]) - len(live)
-        committed = cluster.captured + cost_of(m for m in members if m.settled_at is None)
+        committed = (
+            cluster.captured
+            + cluster.host_pool
+            + cost_of(m for m in members if m.settled_at is None)
+        )
         budget = None if cluster.budget is None else cluster.budget - committed
         if still_needed(cluster.pflop_hours, done) <= cluster.pflop_hours * (1 - DELIVERED_ENOUGH):
             return _Replan(cluster.replans, lost, 0.0, None, None)
@@ -381,7 +432,12 @@ async def _replan(ctx: JobContext, cluster_id: int) -> _Replan | None:
                 exclude_offers=frozenset(cluster.excluded_offers),
             )
             planning = await plan_launchable(
-                session, ctx.providers, req, in_use=[m.offer_id for m in live], only=only
+                session,
+                ctx.providers,
+                req,
+                owner=cluster.owner,
+                in_use=[m.offer_id for m in live],
+                only=only,
             )
             if planning.exact is None or planning.exact.machines == added:
                 break
@@ -448,11 +504,10 @@ async def _add_round(
 ) -> None:
     assert replan.planning is not None and replan.planning.exact is not None
     chosen = replan.planning.exact
-    offers = await repo.offers(session, [m.offer_id for m in chosen.members])
-    added = members_from(cluster, chosen, offers, ctx.providers, cluster.replans + 1)
+    added = await members_for(session, cluster, chosen, ctx.providers, cluster.replans + 1)
     members = await repo.members(session, [cluster.id], lock=True)
     unsettled = cost_of(m for m in members if m.settled_at is None and m.state != "cancelled")
-    room = cluster.held - cluster.captured - unsettled
+    room = cluster.held - cluster.captured - cluster.host_pool - unsettled
     extra = cost_of(added) - room
     await hold(session, cluster, extra, f"re-plan {cluster.replans + 1}", now)
     session.add_all(added)

@@ -27,8 +27,10 @@ from gp4u.db.base import Base, BigId, UtcDateTime
 class Cluster(Base):
     """Compute in useful PFLOP-hours; money in integer micro-USD. `charge_ids` are the open
     wallet charges (holds) still paying for the members, oldest first; `held` is everything
-    ever held for it, `captured` what members have cost so far. `requirement` is the request
-    as planned (the API's plan fields), `plan` the plan it was created with."""
+    ever held for it, `captured` what members have cost so far. `host_pool` is what host-owned
+    members have cost and their owners are not paid yet: the pool is split among them by
+    contribution when the cluster ends. `requirement` is the request as planned (the API's plan
+    fields), `plan` the plan it was created with."""
 
     __tablename__ = "clusters"
 
@@ -48,6 +50,7 @@ class Cluster(Base):
     charge_ids: Mapped[list[int]] = mapped_column(JSON)
     held: Mapped[int] = mapped_column(BigInteger)
     captured: Mapped[int] = mapped_column(BigInteger)
+    host_pool: Mapped[int] = mapped_column(BigInteger, server_default="0")
     excluded_offers: Mapped[list[int]] = mapped_column(JSON)  # the user's, and those that failed
     replans: Mapped[int] = mapped_column(Integer)
     pending_replan: Mapped[bool] = mapped_column(Boolean, server_default=false())
@@ -74,7 +77,9 @@ class ClusterMember(Base):
     """One planned machine: an instance of an offer for `minutes` at `price_per_hour`, run as
     one session. `round` 0 is the plan the cluster was created with, each re-plan adds one.
     `pflops` is its useful throughput (before the scaling penalty); `cost` is what its session
-    cost, once captured from the cluster's hold (`settled_at`)."""
+    cost, once settled (`settled_at`). A host-owned member (`host`: the machine's owner) runs
+    on time its cluster booked as reservation `reservation_id`; its owner is paid `host_paid`
+    from the cluster's host pool (of which `host_fee` went to the platform)."""
 
     __tablename__ = "cluster_members"
 
@@ -96,5 +101,9 @@ class ClusterMember(Base):
     cost: Mapped[int | None] = mapped_column(BigInteger)
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     failure: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(64))
+    reservation_id: Mapped[int | None] = mapped_column(BigInteger)
+    host_paid: Mapped[int | None] = mapped_column(BigInteger)
+    host_fee: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (Index("ix_cluster_members_cluster", "cluster_id", "id"),)

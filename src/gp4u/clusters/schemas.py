@@ -211,6 +211,10 @@ class ClusterMoneyOut(BaseModel):
     held: float = Field(description="USD still held for members.")
     cost_so_far: float = Field(description="USD: paid for ended members, accrued for running ones.")
     captured: float = Field(description="USD paid so far (members that ended).")
+    owed_to_hosts: float = Field(
+        description="USD that host-owned members that ended have cost, still held: their owners "
+        "are paid it, split by contribution, when the cluster ends."
+    )
 
 
 class ClusterMemberOut(BaseModel):
@@ -235,6 +239,14 @@ class ClusterMemberOut(BaseModel):
     contribution: float = Field(description="Its share of the delivered compute (shares sum to 1).")
     cost_so_far: float
     failure: str | None = Field(description="Why it could not launch or was lost.")
+    host_owned: bool = Field(
+        description="Runs on a GP4U host's machine, on time the cluster booked as a reservation."
+    )
+    reservation_id: int | None = Field(description="The booked time of a host-owned member.")
+    paid_to_host: float | None = Field(
+        description="USD of the host pool paid to this member's host (its contribution's share), "
+        "once the cluster has ended; the platform fee is taken from it."
+    )
 
 
 class ClusterEventOut(BaseModel):

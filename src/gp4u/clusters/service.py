@@ -23,15 +23,16 @@ from gp4u.clusters.export import ExportFormat, export_plan
 from gp4u.clusters.launch import (
     START_WITHIN,
     cost_of,
+    event,
     hold,
-    members_from,
+    members_for,
     on_planner_thread,
     open_sessions,
     plan_launchable,
     seal_env,
     working_hours,
 )
-from gp4u.clusters.lifecycle import begin_end, event, member_sessions, works
+from gp4u.clusters.lifecycle import begin_end, member_sessions, works
 from gp4u.clusters.models import Cluster, ClusterMember
 from gp4u.clusters.planner.explain import Change, usd
 from gp4u.clusters.planner.market import PlanMarket, market_from_index
@@ -274,7 +275,9 @@ async def create(
         cap = await session_hours_cap(session, principal.owner, ctx.settings.session_max_hours)
     hours = min(req.deadline_hours, working_hours(cap, ctx.settings))
     async with ctx.sessions() as session:
-        planning = await plan_launchable(session, ctx.providers, req.but(deadline_hours=hours))
+        planning = await plan_launchable(
+            session, ctx.providers, req.but(deadline_hours=hours), owner=principal.owner
+        )
     chosen = planning.exact
     if chosen is None:
         raise Conflict(_no_plan(planning), plan=planning_view(planning))
@@ -302,6 +305,7 @@ async def create(
             charge_ids=[],
             held=0,
             captured=0,
+            host_pool=0,
             excluded_offers=sorted(req.exclude_offers),
             replans=0,
             image=spec.image,
@@ -315,8 +319,7 @@ async def create(
         await session.flush()
         if spec.env:
             cluster.env_sealed = seal_env(spec.env, keyring(ctx.settings).box_key, cluster.id)
-        offers = await repo.offers(session, [m.offer_id for m in chosen.members])
-        members = members_from(cluster, chosen, offers, ctx.providers, 0)
+        members = await members_for(session, cluster, chosen, ctx.providers, 0)
         session.add_all(members)
         await session.flush()
         cluster.estimate = cost_of(members)
@@ -483,6 +486,7 @@ def cluster_view(
             "held": micros_to_usd(cluster.held - cluster.captured if cluster.charge_ids else 0),
             "cost_so_far": micros_to_usd(sum(costs)),
             "captured": micros_to_usd(cluster.captured),
+            "owed_to_hosts": micros_to_usd(cluster.host_pool),
         },
         "members": [
             _member_view(m, sessions.get(m.session_id or 0), w, d, s, c)
@@ -535,4 +539,9 @@ def _member_view(
         "contribution": round(share, 6),
         "cost_so_far": micros_to_usd(cost),
         "failure": member.failure,
+        "host_owned": member.host is not None,
+        "reservation_id": member.reservation_id,
+        "paid_to_host": None
+        if member.host_paid is None
+        else micros_to_usd(member.host_paid + (member.host_fee or 0)),
     }

@@ -32,6 +32,8 @@ from gp4u.wallet import repository as wallet_repo
 from gp4u.wallet import service as wallet
 
 PUBLISH_JOB = "hosts.publish"
+# A machine as the booking path reads it (a plain row) or as the rest of the code does.
+Machine = HostMachine | repo.BookableMachine
 SOURCE, PROVIDER = "host", "gp4u"
 STATUSES = ("listed", "paused", "retired")
 
@@ -103,7 +105,7 @@ def _window_json(window: cal.WeeklyWindow) -> dict[str, Any]:
     }
 
 
-def windows_of(machine: HostMachine) -> list[cal.WeeklyWindow]:
+def windows_of(machine: Machine) -> list[cal.WeeklyWindow]:
     return cal.parse_windows(machine.windows)
 
 
@@ -295,11 +297,11 @@ def _span(start: datetime, end: datetime) -> str:
 # --- bookability and calendars ----------------------------------------------------------------
 
 
-def is_online(machine: HostMachine, now: datetime, settings: Settings) -> bool:
+def is_online(machine: Machine, now: datetime, settings: Settings) -> bool:
     return machine.online_at(now, settings.host_offline_after_seconds)
 
 
-def not_bookable_reason(machine: HostMachine, now: datetime, settings: Settings) -> str | None:
+def not_bookable_reason(machine: Machine, now: datetime, settings: Settings) -> str | None:
     """Why nobody can book this machine right now, or None."""
     if machine.status != "listed":
         return f"machine {machine.id} is {machine.status} by its owner"
@@ -311,7 +313,7 @@ def not_bookable_reason(machine: HostMachine, now: datetime, settings: Settings)
 
 
 async def unavailable(
-    session: AsyncSession, machine: HostMachine, start: datetime, end: datetime
+    session: AsyncSession, machine: Machine, start: datetime, end: datetime
 ) -> cal.Unavailable | None:
     """Why [start, end) cannot be booked on the machine's calendar (bookings, blocks, hours)."""
     blocks, booked = await repo.busy(session, machine.id, start, end)

@@ -133,8 +133,9 @@ async def quote(providers: ProviderSet, offer: Offer) -> Quote:
 
 
 def reserved_quote(ctx: JobContext, gs: GpuSession, offer: Offer) -> Quote:
-    """A reservation's session: already paid for, started through the adapter that reaches
-    host machines (`GP4U_HOST_SESSIONS_PROVIDER`), on the booked machine."""
+    """A session on a host machine's booked time (a reservation's, or a cluster member's):
+    already paid for, started through the adapter that reaches host machines
+    (`GP4U_HOST_SESSIONS_PROVIDER`), on the booked machine."""
     adapter = ctx.providers.adapters.get(gs.provider)
     reason = (
         "it is not configured on this server"
@@ -148,7 +149,7 @@ def reserved_quote(ctx: JobContext, gs: GpuSession, offer: Offer) -> Quote:
         instance_type=gs.instance_type,
         gpu_name=gs.gpu,
         gpu_count=gs.gpu_count,
-        price_per_hour=0,
+        price_per_hour=gs.price_per_hour,  # 0 for a reservation's; a cluster's pays its price
         region=gs.region,
         offer_ref=gs.offer_ref,
     )
@@ -173,8 +174,9 @@ def _open_env(gs: GpuSession, key: bytes) -> tuple[dict[str, str], str]:
 def _agent_deadline(ctx: JobContext, gs: GpuSession) -> datetime:
     """The deadline the machine enforces by itself. A reservation may be extended while it
     runs, so its machine gets the longest a reservation may last and learns the real deadline
-    from each heartbeat answer (the agent keeps the earlier of the two)."""
-    if gs.reservation_id is None:
+    from each heartbeat answer (the agent keeps the earlier of the two). A cluster's member
+    (even on a host machine's booked time) has its own hard deadline."""
+    if gs.reservation_id is None or gs.cluster_id is not None:
         return gs.hard_deadline
     return gs.created_at + timedelta(days=ctx.settings.reservation_max_days + 1)
 

@@ -412,8 +412,8 @@ async def warn_unfunded(ctx: JobContext, now: datetime) -> int:
         for gs in await repo.in_states(session, (State.RUNNING,)):
             if gs.warned_at is not None or gs.expires_at - now > WARN_BEFORE:
                 continue
-            if gs.reservation_id is not None:
-                continue  # its reservation paid for its time in advance
+            if gs.reservation_id is not None or gs.cluster_id is not None:
+                continue  # its reservation or cluster paid for its time in advance
             hour = billing.cost_of(gs.price_per_hour, 60)
             room = await wallet.spending_room(session, gs.owner, gs.key_prefix, now)
             if room >= hour:

@@ -272,6 +272,7 @@ class ClusterMachine:
     spot: bool
     price_per_hour: int
     minutes: int
+    reservation_id: int | None = None  # a host machine's time, booked by the cluster
 
 
 async def open_for_cluster(
@@ -309,6 +310,7 @@ async def open_for_cluster(
         paid_minutes=machine.minutes,
         env_keys=sorted((spec.env or {}).keys()),
         cluster_id=machine.cluster_id,
+        reservation_id=machine.reservation_id,
         expires_at=now + timedelta(minutes=machine.minutes),
         hard_deadline=now + timedelta(hours=hours_cap),
     )
@@ -511,14 +513,14 @@ async def extend(
         gs = await repo.get(session, gs.id, lock=True) or gs
         if not is_live(gs.state):
             raise Conflict(f"session {gs.id} is {gs.state}; only a live session can be extended")
-        if gs.reservation_id is not None:
-            raise Conflict(
-                f"session {gs.id} runs reservation {gs.reservation_id}: extend the reservation"
-            )
         if gs.cluster_id is not None:
             raise Conflict(
                 f"session {gs.id} is a member of cluster {gs.cluster_id}, which paid for its "
                 "planned time; the cluster re-plans when more is needed"
+            )
+        if gs.reservation_id is not None:
+            raise Conflict(
+                f"session {gs.id} runs reservation {gs.reservation_id}: extend the reservation"
             )
         added = billing.minutes_for(hours)
         start = gs.running_at or now

@@ -1,12 +1,15 @@
 """The reservation manager: activates reservations at their start (a session on the booked
 machine), pays hosts for elapsed time as it runs, completes them at their end, and fails them
 when the machine or its session lets the renter down. Also the money steps that cancellation
-and completion share. The policy is in `states`."""
+and completion share, and the time a cluster books on host machines for its members (the
+cluster pays for those; the manager leaves them alone). The policy is in `states`."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +35,7 @@ from gp4u.provisioning.states import EndReason
 from gp4u.provisioning.states import State as SessionState
 from gp4u.reservations import repository as repo
 from gp4u.reservations.models import Reservation
-from gp4u.reservations.states import State, check_move, fee_due
+from gp4u.reservations.states import FINAL, State, check_move, fee_due
 from gp4u.wallet import service as wallet
 
 HOLD_MARGIN = timedelta(days=1)  # a reservation's holds outlive its end by this much
@@ -57,13 +60,6 @@ async def pay_until(
     if left <= 0:
         return 0
 
-    def fee_on(part: int) -> int:
-        # A running total: the fee on everything paid so far, less the fees already taken.
-        fee = fee_due(reservation.captured + part, reservation.fee, fee_bps)
-        reservation.captured += part
-        reservation.fee += fee
-        return fee
-
     remaining, paid = await wallet.capture_in_order(
         session,
         reservation.owner,
@@ -72,11 +68,24 @@ async def pay_until(
         now,
         ttl=reservation.end_at - now + HOLD_MARGIN,
         host=reservation.host,
-        fee_on=fee_on,
+        fee_on=_fees(reservation, fee_bps),
     )
     reservation.charge_ids = remaining
     reservation.captured_until = stop
     return paid
+
+
+def _fees(reservation: Reservation, fee_bps: int) -> Callable[[int], int]:
+    """The platform fee on each part paid to the host, kept as a running total on the
+    reservation: the fee on everything paid so far, less the fees already taken."""
+
+    def fee_on(part: int) -> int:
+        fee = fee_due(reservation.captured + part, reservation.fee, fee_bps)
+        reservation.captured += part
+        reservation.fee += fee
+        return fee
+
+    return fee_on
 
 
 async def release_rest(session: AsyncSession, reservation: Reservation, now: datetime) -> int:
@@ -321,3 +330,136 @@ async def _host_failed(
         session, ctx, reservation, State.FAILED, "machine_failed", paid_until=stop, detail=why
     )
     await hosts.record_rental(session, reservation.machine_id, completed=False, now=ctx.clock.now())
+
+
+# --- a cluster's time on host machines -----------------------------------------------------------
+
+
+def _minute_up(value: datetime) -> datetime:
+    floor = value.replace(second=0, microsecond=0)
+    return floor if floor == value else floor + timedelta(minutes=1)
+
+
+async def book_for_cluster(
+    ctx: JobContext,
+    session: AsyncSession,
+    machine_id: int,
+    owner: str,
+    key_prefix: str | None,
+    cluster_id: int,
+    end: datetime,
+    now: datetime,
+) -> Reservation | str:
+    """Book a host machine from now until `end` for a cluster's member, in the cluster's money
+    transaction: an active reservation that only takes the time (the cluster pays, the manager
+    leaves it alone). Returns why not when the machine cannot take it."""
+    machine = await hosts_repo.get(session, machine_id, lock="update")
+    if machine is None or machine.status == "retired":
+        return f"machine {machine_id} is no longer listed"
+    if machine.owner == owner:
+        return f"machine {machine_id} is your own"
+    reason = hosts.not_bookable_reason(machine, now, ctx.settings)
+    if reason is not None:
+        return reason
+    start, end = now.replace(second=0, microsecond=0), _minute_up(end)
+    if billing.billable_minutes(start, end) < machine.min_minutes:
+        return f"machine {machine_id} is rented for at least {machine.min_minutes / 60:g} h"
+    clash = await hosts.unavailable(session, machine, start, end)
+    if clash is not None:
+        return f"machine {machine_id} is not free then: {clash.message}"
+    values: dict[str, Any] = {
+        "owner": owner,
+        "key_prefix": key_prefix,
+        "machine_id": machine.id,
+        "host": machine.owner,
+        "state": State.ACTIVE.value,
+        "start_at": start,
+        "end_at": end,
+        "price_per_hour": machine.price_per_hour,
+        "charge_ids": [],
+        "held": 0,
+        "captured": 0,
+        "fee": 0,
+        "captured_until": None,
+        "session_id": None,
+        "startup_command": None,
+        "ssh_public_key": None,
+        "end_reason": None,
+        "end_detail": None,
+        "created_at": now,
+        "activated_at": now,
+        "ended_at": None,
+        "extensions": 0,
+        "cluster_id": cluster_id,
+    }
+    reservation_id = await repo.insert_new(session, values)
+    await record(
+        session,
+        now,
+        "reservation_booked",
+        actor=owner,
+        reservation_id=reservation_id,
+        machine_id=machine.id,
+        cluster_id=cluster_id,
+    )
+    await notify(
+        session,
+        machine.owner,
+        kind="machine_booked",
+        message=f"Machine {machine.name} ({machine.gpu_count}× {machine.gpu}) is running a "
+        f"member of cluster {cluster_id} until {end:%Y-%m-%d %H:%M} UTC at the latest; you are "
+        "paid your share of the cluster's host pool by contribution when the cluster ends.",
+        payload={"machine_id": machine.id, "reservation_id": reservation_id},
+        now=now,
+    )
+    return await repo.get(session, reservation_id) or f"reservation {reservation_id} vanished"
+
+
+async def end_for_cluster(
+    session: AsyncSession, reservation_id: int, *, completed: bool, detail: str, now: datetime
+) -> None:
+    """A cluster member's time on a host machine is over: the rest of the booked time is free
+    again, and the machine's record counts a completed or failed rental."""
+    reservation = await repo.get(session, reservation_id, lock=True)
+    if reservation is None or reservation.cluster_id is None or reservation.state in FINAL:
+        return
+    target = State.COMPLETED if completed else State.FAILED
+    check_move(reservation.state, target)
+    reservation.state = target.value
+    reservation.end_reason = "cluster_member_ended" if completed else "machine_failed"
+    reservation.end_detail, reservation.ended_at = detail, now
+    ended = _minute_up(now)
+    if reservation.start_at < ended < reservation.end_at:
+        reservation.end_at = ended
+    await hosts.record_rental(session, reservation.machine_id, completed=completed, now=now)
+
+
+async def pay_host_for_cluster(
+    session: AsyncSession,
+    reservation_id: int,
+    charge_ids: Sequence[int],
+    amount: int,
+    fee_bps: int,
+    now: datetime,
+    ttl: timedelta,
+) -> tuple[list[int], int]:
+    """Pay a host-owned member's owner `amount` from its cluster's holds (`charge_ids`, oldest
+    first), less the platform fee, recorded on the member's reservation as for any booking.
+    Returns the charges still holding money and the fee taken."""
+    reservation = await repo.get(session, reservation_id, lock=True)
+    if reservation is None or reservation.cluster_id is None:
+        raise ValueError(f"reservation {reservation_id} is not a cluster's")
+    fee_before = reservation.fee
+    remaining, paid = await wallet.capture_in_order(
+        session,
+        reservation.owner,
+        charge_ids,
+        amount,
+        now,
+        ttl=ttl,
+        host=reservation.host,
+        fee_on=_fees(reservation, fee_bps),
+    )
+    if paid != amount:
+        raise ValueError(f"cluster {reservation.cluster_id}'s holds do not cover {amount}")
+    return remaining, reservation.fee - fee_before

@@ -16,7 +16,9 @@ from gp4u.db.base import Base, BigId, UtcDateTime
 class Reservation(Base):
     """Money (integer micro-USD): `charge_ids` are the wallet charges (holds) still paying for
     it, oldest first; `captured` is what has been paid so far (the host gets it less `fee`).
-    `captured_until` is the end of the time already paid for."""
+    `captured_until` is the end of the time already paid for. A cluster's reservation
+    (`cluster_id`) only books the machine's time for one of its members: the cluster pays,
+    and the reservations manager leaves it alone."""
 
     __tablename__ = "reservations"
 
@@ -43,6 +45,7 @@ class Reservation(Base):
     activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     extensions: Mapped[int] = mapped_column(Integer)
+    cluster_id: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         CheckConstraint("start_at < end_at", name="positive_length"),

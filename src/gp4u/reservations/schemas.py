@@ -46,6 +46,10 @@ class ReservationOut(BaseModel):
     end_reason: str | None
     end_detail: str | None
     extensions: int
+    cluster_id: int | None = Field(
+        description="Set when a cluster booked this time for one of its members: the cluster "
+        "pays for it and manages it (it cannot be cancelled or extended on its own)."
+    )
     created_at: datetime
     activated_at: datetime | None
     ended_at: datetime | None

@@ -15,11 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.accounts.principal import Principal
-from gp4u.alerts.service import notify
-from gp4u.audit.service import record
+from gp4u.alerts.service import notification_values
+from gp4u.audit.service import event_values, record
 from gp4u.hosts import repository as hosts_repo
 from gp4u.hosts import service as hosts
-from gp4u.hosts.models import HostMachine
 from gp4u.jobs.context import JobContext
 from gp4u.kit.errors import Conflict, InvalidInput, NotFound
 from gp4u.kit.money import micros_to_usd
@@ -60,7 +59,7 @@ def _minute(value: datetime, field: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _check_span(start: datetime, end: datetime, machine: HostMachine, ctx: JobContext) -> int:
+def _check_span(start: datetime, end: datetime, machine: hosts.Machine, ctx: JobContext) -> int:
     """The booked minutes, once the span is sound for this machine."""
     now = ctx.clock.now()
     if end <= start:
@@ -112,7 +111,7 @@ async def book(
         machine_id = await _machine_for(ctx, session, spec)
         # Bookings of one machine take turns: the calendar check decides, and the database's
         # constraint stays a backstop that never has to wait on another booking.
-        machine = await hosts_repo.get(session, machine_id, lock="update")
+        machine = await hosts_repo.bookable_locked(session, machine_id)
         if machine is None or machine.status == "retired":
             raise NotFound(f"no machine {machine_id}")
         if machine.owner == principal.owner:
@@ -125,12 +124,13 @@ async def book(
         if clash is not None:
             raise BookingConflict(f"machine {machine.id} is not free then: {clash.message}")
         amount = billing.cost_of(machine.price_per_hour, minutes)
+        span = _span(start, end)
         charge = await _authorise(
             session,
             principal.owner,
             principal.key_prefix,
             amount,
-            f"machine {machine.id} ({machine.name}), {_span(start, end)}",
+            f"machine {machine.id} ({machine.name}), {span}",
             end,
             now,
         )
@@ -157,11 +157,11 @@ async def book(
             "activated_at": None,
             "ended_at": None,
             "extensions": 0,
+            "cluster_id": None,
         }
         with _refused_overlap(machine.id):
             reservation = SimpleNamespace(id=await repo.insert_new(session, values), **values)
-        await record(
-            session,
+        event = event_values(
             now,
             "reservation_booked",
             actor=principal.user_id,
@@ -169,15 +169,15 @@ async def book(
             machine_id=machine.id,
             held_micros=amount,
         )
-        await notify(
-            session,
+        note = notification_values(
             machine.owner,
             kind="machine_booked",
             message=f"Machine {machine.name} ({machine.gpu_count}× {machine.gpu}) was booked "
-            f"for {_span(start, end)}.",
+            f"for {span}.",
             payload={"machine_id": machine.id, "reservation_id": reservation.id},
             now=now,
         )
+        await repo.insert_event_and_note(session, event, note)
         return reservation_view(reservation, now)
 
     payload = {
@@ -310,6 +310,7 @@ def reservation_view(reservation: Reservation | SimpleNamespace, now: datetime) 
         "end_reason": reservation.end_reason,
         "end_detail": reservation.end_detail,
         "extensions": reservation.extensions,
+        "cluster_id": reservation.cluster_id,
         "created_at": reservation.created_at.isoformat(),
         "activated_at": _iso(reservation.activated_at),
         "ended_at": _iso(reservation.ended_at),
@@ -320,12 +321,21 @@ def reservation_view(reservation: Reservation | SimpleNamespace, now: datetime) 
 # --- changing ------------------------------------------------------------------------------------
 
 
+def _not_a_clusters(reservation: Reservation, instead: str) -> None:
+    if reservation.cluster_id is not None:
+        raise Conflict(
+            f"reservation {reservation.id} is cluster {reservation.cluster_id}'s time on the "
+            f"machine, which the cluster manages: {instead}"
+        )
+
+
 async def cancel(ctx: JobContext, principal: Principal, reservation_id: int) -> dict[str, Any]:
     """Before the start: everything back. After it: pay for the minutes started so far, the
     rest back, and the session ends (see `states` for the policy)."""
     now = ctx.clock.now()
     async with money_transaction(ctx.sessions) as session:
         reservation = await owned(session, principal, reservation_id, lock=True)
+        _not_a_clusters(reservation, "stop the cluster")
         if reservation.state not in (State.PENDING, State.ACTIVE):
             raise Conflict(f"reservation {reservation.id} is already {reservation.state}")
         started = reservation.state == State.ACTIVE
@@ -351,6 +361,7 @@ async def extend(
     now = ctx.clock.now()
     async with money_transaction(ctx.sessions) as session:
         reservation = await owned(session, principal, reservation_id, lock=True)
+        _not_a_clusters(reservation, "the cluster re-plans when more is needed")
         if reservation.state not in (State.PENDING, State.ACTIVE):
             raise Conflict(f"reservation {reservation.id} is {reservation.state}")
         if end <= reservation.end_at:
