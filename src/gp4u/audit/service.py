@@ -22,31 +22,9 @@ DETAIL_CHARS = 500
 _INSERT_EVENT = insert(cast(Table, AuditEvent.__table__))
 
 
-async def record(
-    session: AsyncSession,
-    now: datetime,
-    action: str,
-    *,
-    actor: str = "system",
-    session_id: int | None = None,
-    provider: str | None = None,
-    instance_id: str | None = None,
-    outcome: str = "ok",
-    **detail: Any,
-) -> None:
-    """Add one event. Detail values are cut to a readable length (provider answers can be
-    long); callers never pass secrets."""
-    values = event_values(
-        now,
-        action,
-        actor=actor,
-        session_id=session_id,
-        provider=provider,
-        instance_id=instance_id,
-        outcome=outcome,
-        **detail,
-    )
-    await session.execute(_INSERT_EVENT, values)
+async def record(session: AsyncSession, now: datetime, action: str, **fields: Any) -> None:
+    """Add one event (`fields` as `event_values` takes them)."""
+    await session.execute(_INSERT_EVENT, event_values(now, action, **fields))
 
 
 def event_values(
@@ -60,7 +38,9 @@ def event_values(
     outcome: str = "ok",
     **detail: Any,
 ) -> dict[str, Any]:
-    """The row `record` writes, for a caller that writes it in a statement of its own."""
+    """One event's row (`record` writes it; a hot path may write it in a statement of its own).
+    Detail values are cut to a readable length (provider answers can be long); callers never
+    pass secrets."""
     return {
         "at": now,
         "actor": actor,

@@ -241,8 +241,9 @@ async def _book_host_time(
     now: datetime,
 ) -> Reservation | None:
     """Book a host-owned member's machine for its planned minutes, the agent's check-in
-    allowance and the grace after its paid time; its reservation id. When the machine cannot
-    take it, the member fails (its offer excluded) and the cluster re-plans."""
+    allowance and the grace after its paid time, at its planned price; the reservation, or None
+    when the machine cannot take it: the member then fails (its offer excluded) and the cluster
+    re-plans."""
     s = ctx.settings
     slack = timedelta(seconds=s.agent_checkin_timeout_seconds + s.session_grace_seconds)
     booked = await reservations.book_for_cluster(
@@ -252,6 +253,7 @@ async def _book_host_time(
         cluster.owner,
         cluster.key_prefix,
         cluster.id,
+        member.price_per_hour,
         now + timedelta(minutes=member.minutes) + slack,
         now,
     )
@@ -310,6 +312,8 @@ async def open_sessions(
             reservation_id=booked.id if booked is not None else None,
         )
         hours_cap = max(cluster.machine_hours_cap, member.minutes / 60)
+        if booked is not None:  # the machine is the cluster's only until its booked end
+            hours_cap = (booked.end_at - now).total_seconds() / 3600
         gs = await open_for_cluster(
             session,
             ctx.settings,

@@ -5,9 +5,10 @@ the rest stays held; a host-owned member's cost joins the host pool and its mach
 time is freed), replaces members that could not launch or were lost (the rest of the work is
 re-planned with their offers excluded, more is held only if the new plan needs it), ends every
 member when the cluster ends, and settles the cluster once every member's machine is confirmed
-destroyed: the final state, the delivered compute, the host pool split among the host-owned
-members' owners by contribution, and the release of what was not spent. Planning runs outside
-the cluster's lock; the result is applied only if nothing changed meanwhile."""
+destroyed: the final state, the delivered compute and the release of what was not spent. Once
+an ending cluster's members have all ended (the shares are final), the host pool is split among
+the host-owned members' owners by contribution. Planning runs outside the cluster's lock; the
+result is applied only if nothing changed meanwhile."""
 
 from __future__ import annotations
 
@@ -128,7 +129,8 @@ async def _settle(
             await reservations.end_for_cluster(
                 session,
                 member.reservation_id,
-                completed=not was_lost,
+                ran=gs.running_at is not None,
+                lost=was_lost,
                 detail=f"cluster {cluster.id}'s member {member.id} ended: {_why(gs)}",
                 now=now,
             )
@@ -155,7 +157,11 @@ async def _pay_hosts(
     time it ran) among their owners by contribution score, to the micro-dollar; each is paid
     less the platform fee."""
     scores = shares(works(members, sessions, now))
-    hosted = [(m, score) for m, score in zip(members, scores, strict=True) if m.cost and m.host]
+    hosted = [
+        (m, score)
+        for m, score in zip(members, scores, strict=True)
+        if m.cost and m.reservation_id is not None
+    ]
     if not hosted or cluster.host_pool <= 0:
         return
     parts = split(
@@ -163,10 +169,10 @@ async def _pay_hosts(
     )
     for (member, _), part in zip(hosted, parts, strict=True):
         fee = 0
-        if part > 0 and member.reservation_id is not None:
+        if part > 0:
             cluster.charge_ids, fee = await reservations.pay_host_for_cluster(
                 session,
-                member.reservation_id,
+                member.reservation_id or 0,
                 cluster.charge_ids,
                 part,
                 fee_bps,
@@ -256,12 +262,9 @@ async def _finish(
     cluster: Cluster,
     members: list[ClusterMember],
     sessions: dict[int, GpuSession],
-    fee_bps: int,
     now: datetime,
 ) -> None:
-    """Every member's machine is confirmed gone: decide the outcome, pay the hosts of
-    host-owned members their shares, release what is held."""
-    await _pay_hosts(session, cluster, members, sessions, fee_bps, now)
+    """Every member's machine is confirmed gone: decide the outcome, release what is held."""
     await wallet.release_open(session, cluster.owner, cluster.charge_ids, now)
     released = cluster.held - cluster.captured
     cluster.charge_ids = []
@@ -350,8 +353,12 @@ async def _step(ctx: JobContext, cluster_id: int) -> bool:
         ending = cluster.state == ClusterState.ENDING
         if not ending and not live and not cluster.pending_replan:
             await begin_end(session, ctx, cluster, ClusterEnd.FINISHED, now)
+        if cluster.state == ClusterState.ENDING and cluster.host_pool and not live:
+            # Every member has ended and no re-plan can follow: the shares are final.
+            fee_bps = ctx.settings.platform_fee_bps
+            await _pay_hosts(session, cluster, members, sessions, fee_bps, now)
         if cluster.state == ClusterState.ENDING and _all_gone(members, sessions):
-            await _finish(session, cluster, members, sessions, ctx.settings.platform_fee_bps, now)
+            await _finish(session, cluster, members, sessions, now)
         return cluster.pending_replan and cluster.state in (
             ClusterState.STARTING,
             ClusterState.RUNNING,

@@ -210,7 +210,10 @@ class ClusterMoneyOut(BaseModel):
     estimate: float = Field(description="USD held when the cluster was created: the plan's cost.")
     held: float = Field(description="USD still held for members.")
     cost_so_far: float = Field(description="USD: paid for ended members, accrued for running ones.")
-    captured: float = Field(description="USD paid so far (members that ended).")
+    captured: float = Field(
+        description="USD paid so far for members that ended (host-owned ones once their hosts "
+        "are paid; until then see owed_to_hosts)."
+    )
     owed_to_hosts: float = Field(
         description="USD that host-owned members that ended have cost, still held: their owners "
         "are paid it, split by contribution, when the cluster ends."

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.alerts.service import notify
@@ -347,17 +348,24 @@ async def book_for_cluster(
     owner: str,
     key_prefix: str | None,
     cluster_id: int,
+    price_per_hour: int,
     end: datetime,
     now: datetime,
 ) -> Reservation | str:
-    """Book a host machine from now until `end` for a cluster's member, in the cluster's money
-    transaction: an active reservation that only takes the time (the cluster pays, the manager
-    leaves it alone). Returns why not when the machine cannot take it."""
+    """Book a host machine from now until `end` for a cluster's member planned at
+    `price_per_hour`, in the cluster's money transaction: an active reservation that only takes
+    the time (the cluster pays, the manager leaves it alone). Returns why not when the machine
+    cannot take it (its price rose since the plan, too)."""
     machine = await hosts_repo.get(session, machine_id, lock="update")
     if machine is None or machine.status == "retired":
         return f"machine {machine_id} is no longer listed"
     if machine.owner == owner:
         return f"machine {machine_id} is your own"
+    if machine.price_per_hour > price_per_hour:
+        return (
+            f"machine {machine_id}'s price rose to {format_usd(machine.price_per_hour)}/h "
+            f"(planned at {format_usd(price_per_hour)}/h)"
+        )
     reason = hosts.not_bookable_reason(machine, now, ctx.settings)
     if reason is not None:
         return reason
@@ -375,7 +383,7 @@ async def book_for_cluster(
         "state": State.ACTIVE.value,
         "start_at": start,
         "end_at": end,
-        "price_per_hour": machine.price_per_hour,
+        "price_per_hour": price_per_hour,
         "charge_ids": [],
         "held": 0,
         "captured": 0,
@@ -392,7 +400,11 @@ async def book_for_cluster(
         "extensions": 0,
         "cluster_id": cluster_id,
     }
-    reservation_id = await repo.insert_new(session, values)
+    try:
+        async with session.begin_nested():  # a race past the calendar check fails only this
+            reservation_id = await repo.insert_new(session, values)
+    except IntegrityError:
+        return f"machine {machine_id} was booked for that time meanwhile"
     await record(
         session,
         now,
@@ -416,22 +428,34 @@ async def book_for_cluster(
 
 
 async def end_for_cluster(
-    session: AsyncSession, reservation_id: int, *, completed: bool, detail: str, now: datetime
+    session: AsyncSession,
+    reservation_id: int,
+    *,
+    ran: bool,
+    lost: bool,
+    detail: str,
+    now: datetime,
 ) -> None:
     """A cluster member's time on a host machine is over: the rest of the booked time is free
-    again, and the machine's record counts a completed or failed rental."""
+    again. The machine's record counts a failed rental when the member was lost, a completed
+    one when it ran; a member ended before it ran cancels the time and counts nothing."""
     reservation = await repo.get(session, reservation_id, lock=True)
     if reservation is None or reservation.cluster_id is None or reservation.state in FINAL:
         return
-    target = State.COMPLETED if completed else State.FAILED
+    target = State.FAILED if lost else State.COMPLETED if ran else State.CANCELLED
     check_move(reservation.state, target)
     reservation.state = target.value
-    reservation.end_reason = "cluster_member_ended" if completed else "machine_failed"
+    reservation.end_reason = {
+        State.FAILED: "machine_failed",
+        State.COMPLETED: "cluster_member_ended",
+        State.CANCELLED: "cancelled",
+    }[target]
     reservation.end_detail, reservation.ended_at = detail, now
     ended = _minute_up(now)
     if reservation.start_at < ended < reservation.end_at:
         reservation.end_at = ended
-    await hosts.record_rental(session, reservation.machine_id, completed=completed, now=now)
+    if lost or ran:
+        await hosts.record_rental(session, reservation.machine_id, completed=not lost, now=now)
 
 
 async def pay_host_for_cluster(
