@@ -304,3 +304,47 @@ async def test_a_host_machine_whose_time_is_taken_is_replaced_and_the_renters_ow
     assert final["state"] == "stopped", final["events"]
     money = (await api.get("/api/v1/wallet")).json()
     assert money["held"] == other.json()["held"]  # only the other booking's hold is left
+
+
+async def test_a_host_price_rise_fails_its_member_and_time_never_used_counts_no_rental(
+    fleet: Hosts, api: httpx.AsyncClient
+) -> None:
+    first = await fleet.machine(1, "RTX 4090", 300_000)
+    await fleet.publish()
+    job = await job_for(fleet, [first], 2, 0.9)
+    created = await api.post("/api/v1/clusters", json=job)
+    assert created.status_code == 201, created.text
+    cluster = created.json()
+    async with unit_of_work(fleet.ctx.sessions) as session:  # the host raises its price
+        machine = await hosts_repo.get(session, first, lock="update")
+        assert machine is not None
+        machine.price_per_hour = 400_000
+    started = await api.post(f"/api/v1/clusters/{cluster['id']}/start")
+    assert started.status_code == 202, started.text
+    [lost] = started.json()["members"]
+    assert lost["state"] == "failed" and "price rose" in lost["failure"], lost
+    assert lost["reservation_id"] is None
+    assert (await api.post(f"/api/v1/clusters/{cluster['id']}/stop")).status_code == 200
+
+    # A cluster at the new price, stopped before the host's agent started anything: its
+    # booked time is cancelled and the machine's record counts no rental.
+    await fleet.publish()
+    again = await api.post("/api/v1/clusters", json=job)
+    assert again.status_code == 201, again.text
+    started = await api.post(f"/api/v1/clusters/{again.json()['id']}/start")
+    [member] = started.json()["members"]
+    assert member["reservation_id"] and member["state"] == "started", member
+    assert (await api.post(f"/api/v1/clusters/{again.json()['id']}/stop")).status_code == 200
+    for _ in range(3):
+        await fleet.step(300)
+    for made in (cluster, again.json()):
+        final = await _cluster(api, made["id"])
+        assert final["state"] == "stopped", final["events"]
+    reservation = (await api.get(f"/api/v1/reservations/{member['reservation_id']}")).json()
+    assert reservation["state"] == "cancelled", reservation
+    async with fleet.ctx.sessions() as session:
+        machine = await hosts_repo.get(session, first)
+        assert machine is not None
+        assert (machine.rentals_completed, machine.rentals_failed) == (0, 0)
+    money = (await api.get("/api/v1/wallet")).json()
+    assert money["held"] == 0 and money["available"] == 100
