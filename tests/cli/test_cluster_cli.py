@@ -18,11 +18,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from gp4u.cli.main import main
 from gp4u.db.engine import create_engine, session_factory
 from gp4u.ledger import service as ledger
+from tests.cli.test_sessions_cli import as_json
+from tests.cli.test_sessions_cli import cli as run_gp4u
 from tests.conftest import LANES, empty_postgres
 from tests.provisioning.test_local_agent import _free_port, serving, until
 
@@ -107,16 +108,7 @@ def env(server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[st
 
 def cli(args: list[str], env: dict[str, str], code: int = 0) -> Result:
     """Run `gp4u cluster ARGS` in this process with exactly these GP4U_* settings."""
-    clean: dict[str, str | None] = {k: None for k in os.environ if k.startswith("GP4U_")}
-    result = CliRunner().invoke(
-        main, ["cluster", *args], env={**clean, **env}, catch_exceptions=False
-    )
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    return result
-
-
-def as_json(result: Result) -> typing.Any:
-    return json.loads(result.stdout)
+    return run_gp4u(["cluster", *args], env, code)
 
 
 def shown(cluster_id: int, env: dict[str, str]) -> dict[str, typing.Any]:

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from gp4u.providers.base import ProviderRejected
-from gp4u.providers.gateway import Gateway
 from gp4u.providers.interface import Capability, InstanceState, LaunchRequest, Tags
 from gp4u.providers.local.adapter import OFFER_REF, LocalAdapter
-
-
-@pytest.fixture
-async def local(tmp_path: Path) -> AsyncIterator[LocalAdapter]:
-    gateway = Gateway()
-    adapter = LocalAdapter.create("local", gateway, options={"data_dir": str(tmp_path)})
-    yield adapter
-    for instance in await adapter.list_tagged("t1"):
-        await adapter.terminate(instance.instance_id)
-    await gateway.aclose()
 
 
 def _request(session: str = "s1", token: str = "tok-1") -> LaunchRequest:

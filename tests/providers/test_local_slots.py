@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gp4u.providers.base import InvalidResponse, ProviderRejected
-from gp4u.providers.gateway import Gateway
 from gp4u.providers.interface import InstanceState, LaunchRequest, Tags
 from gp4u.providers.local.adapter import OFFER_REF, SLOTS_FILE, LocalAdapter
 
@@ -20,16 +17,6 @@ SLOTS: list[Any] = [
     {"ref": "h100", "gpu": "H100", "price_per_hour": 3.1, "region": "box-2", "available_count": 3},
     {"ref": "bad ref!", "gpu": "L4", "price_per_hour": 0.5},
 ]
-
-
-@pytest.fixture
-async def local(tmp_path: Path) -> AsyncIterator[LocalAdapter]:
-    gateway = Gateway()
-    adapter = LocalAdapter.create("local", gateway, options={"data_dir": str(tmp_path)})
-    yield adapter
-    for instance in await adapter.list_tagged("t1"):
-        await adapter.terminate(instance.instance_id)
-    await gateway.aclose()
 
 
 def _write(local: LocalAdapter, content: Any) -> None:

@@ -250,6 +250,11 @@ async def notify(
     """A notification not tied to a watch (a budget threshold, a session event…): it reaches
     the feed and the live stream like price alerts do."""
     values = notification_values(owner, kind=kind, message=message, payload=payload, now=now)
+    await write_notification(session, values)
+
+
+async def write_notification(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Write a notification's row (`notification_values`)."""
     await session.execute(_INSERT_NOTIFICATION, values)
 
 

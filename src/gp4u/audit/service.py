@@ -24,7 +24,12 @@ _INSERT_EVENT = insert(cast(Table, AuditEvent.__table__))
 
 async def record(session: AsyncSession, now: datetime, action: str, **fields: Any) -> None:
     """Add one event (`fields` as `event_values` takes them)."""
-    await session.execute(_INSERT_EVENT, event_values(now, action, **fields))
+    await write_event(session, event_values(now, action, **fields))
+
+
+async def write_event(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Write an event's row (`event_values`)."""
+    await session.execute(_INSERT_EVENT, values)
 
 
 def event_values(

@@ -33,7 +33,7 @@ from gp4u.providers.interface import Capability
 from gp4u.providers.registry import ProviderSet
 from gp4u.provisioning import billing
 from gp4u.provisioning.service import ClusterMachine, LaunchSpec, open_for_cluster
-from gp4u.reservations import lifecycle as reservations
+from gp4u.reservations import service as reservation_service
 from gp4u.reservations.models import Reservation
 from gp4u.settings import Settings
 from gp4u.wallet import service as wallet
@@ -132,10 +132,7 @@ async def plan_launchable(
 
 
 def _machine_of(offer: Offer) -> int | None:
-    """The host machine behind an offer, None for a provider's offer."""
-    if offer.source != hosts.SOURCE or not (offer.offer_ref or "").isdigit():
-        return None
-    return int(offer.offer_ref or 0)
+    return hosts.machine_of_offer(offer.source, offer.provider, offer.offer_ref)
 
 
 async def members_for(
@@ -246,7 +243,7 @@ async def _book_host_time(
     re-plans."""
     s = ctx.settings
     slack = timedelta(seconds=s.agent_checkin_timeout_seconds + s.session_grace_seconds)
-    booked = await reservations.book_for_cluster(
+    booked = await reservation_service.book_for_cluster(
         ctx,
         session,
         machine_id,

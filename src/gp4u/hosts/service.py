@@ -556,11 +556,19 @@ async def publish(session: AsyncSession, settings: Settings, now: datetime) -> d
     return {"machines": report.rows_read, "changed": done.added + done.changed + done.gone}
 
 
+def machine_of_offer(source: str, provider: str, ref: str | None) -> int | None:
+    """The machine behind a market offer, None when the offer is not a host machine."""
+    if (source, provider) != (SOURCE, PROVIDER) or not (ref or "").isdigit():
+        return None
+    return int(ref or 0)
+
+
 def offer_machine(source: str, provider: str, ref: str | None) -> int:
     """The machine behind a market offer, or NotFound when the offer is not a host machine."""
-    if (source, provider) != (SOURCE, PROVIDER) or not (ref or "").isdigit():
+    machine_id = machine_of_offer(source, provider, ref)
+    if machine_id is None:
         raise NotFound("this offer is not a host machine")
-    return int(ref or 0)
+    return machine_id
 
 
 # --- views -------------------------------------------------------------------------------------

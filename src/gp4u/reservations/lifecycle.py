@@ -1,17 +1,16 @@
 """The reservation manager: activates reservations at their start (a session on the booked
 machine), pays hosts for elapsed time as it runs, completes them at their end, and fails them
 when the machine or its session lets the renter down. Also the money steps that cancellation
-and completion share, and the time a cluster books on host machines for its members (the
-cluster pays for those; the manager leaves them alone). The policy is in `states`."""
+and completion share, and the end and payment of the time a cluster booked on host machines
+for its members (`service.book_for_cluster`; the manager leaves those alone). The policy is in
+`states`."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.alerts.service import notify
@@ -336,95 +335,9 @@ async def _host_failed(
 # --- a cluster's time on host machines -----------------------------------------------------------
 
 
-def _minute_up(value: datetime) -> datetime:
+def minute_up(value: datetime) -> datetime:
     floor = value.replace(second=0, microsecond=0)
     return floor if floor == value else floor + timedelta(minutes=1)
-
-
-async def book_for_cluster(
-    ctx: JobContext,
-    session: AsyncSession,
-    machine_id: int,
-    owner: str,
-    key_prefix: str | None,
-    cluster_id: int,
-    price_per_hour: int,
-    end: datetime,
-    now: datetime,
-) -> Reservation | str:
-    """Book a host machine from now until `end` for a cluster's member planned at
-    `price_per_hour`, in the cluster's money transaction: an active reservation that only takes
-    the time (the cluster pays, the manager leaves it alone). Returns why not when the machine
-    cannot take it (its price rose since the plan, too)."""
-    machine = await hosts_repo.get(session, machine_id, lock="update")
-    if machine is None or machine.status == "retired":
-        return f"machine {machine_id} is no longer listed"
-    if machine.owner == owner:
-        return f"machine {machine_id} is your own"
-    if machine.price_per_hour > price_per_hour:
-        return (
-            f"machine {machine_id}'s price rose to {format_usd(machine.price_per_hour)}/h "
-            f"(planned at {format_usd(price_per_hour)}/h)"
-        )
-    reason = hosts.not_bookable_reason(machine, now, ctx.settings)
-    if reason is not None:
-        return reason
-    start, end = now.replace(second=0, microsecond=0), _minute_up(end)
-    if billing.billable_minutes(start, end) < machine.min_minutes:
-        return f"machine {machine_id} is rented for at least {machine.min_minutes / 60:g} h"
-    clash = await hosts.unavailable(session, machine, start, end)
-    if clash is not None:
-        return f"machine {machine_id} is not free then: {clash.message}"
-    values: dict[str, Any] = {
-        "owner": owner,
-        "key_prefix": key_prefix,
-        "machine_id": machine.id,
-        "host": machine.owner,
-        "state": State.ACTIVE.value,
-        "start_at": start,
-        "end_at": end,
-        "price_per_hour": price_per_hour,
-        "charge_ids": [],
-        "held": 0,
-        "captured": 0,
-        "fee": 0,
-        "captured_until": None,
-        "session_id": None,
-        "startup_command": None,
-        "ssh_public_key": None,
-        "end_reason": None,
-        "end_detail": None,
-        "created_at": now,
-        "activated_at": now,
-        "ended_at": None,
-        "extensions": 0,
-        "cluster_id": cluster_id,
-    }
-    try:
-        async with session.begin_nested():  # a race past the calendar check fails only this
-            reservation_id = await repo.insert_new(session, values)
-    except IntegrityError:
-        return f"machine {machine_id} was booked for that time meanwhile"
-    await record(
-        session,
-        now,
-        "reservation_booked",
-        actor=owner,
-        reservation_id=reservation_id,
-        machine_id=machine.id,
-        cluster_id=cluster_id,
-    )
-    await notify(
-        session,
-        machine.owner,
-        kind="machine_booked",
-        message=f"Machine {machine.name} ({machine.gpu_count}× {machine.gpu}) is running a "
-        f"member of cluster {cluster_id} until {end:%Y-%m-%d %H:%M} UTC at the latest; you are "
-        "paid your share of the cluster's host pool by contribution when the cluster ends.",
-        payload={"machine_id": machine.id, "reservation_id": reservation_id},
-        now=now,
-    )
-    return await repo.get(session, reservation_id) or f"reservation {reservation_id} vanished"
 
 
 async def end_for_cluster(
@@ -451,7 +364,7 @@ async def end_for_cluster(
         State.CANCELLED: "cancelled",
     }[target]
     reservation.end_detail, reservation.ended_at = detail, now
-    ended = _minute_up(now)
+    ended = minute_up(now)
     if reservation.start_at < ended < reservation.end_at:
         reservation.end_at = ended
     if lost or ran:

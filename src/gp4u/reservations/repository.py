@@ -11,7 +11,9 @@ from sqlalchemy import Table, and_, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.alerts.models import Notification
+from gp4u.alerts.service import write_notification
 from gp4u.audit.models import AuditEvent
+from gp4u.audit.service import write_event
 from gp4u.db import rows
 from gp4u.reservations.models import Reservation
 from gp4u.reservations.states import State
@@ -27,8 +29,6 @@ async def insert_new(session: AsyncSession, values: dict[str, Any]) -> int:
 
 _events = cast(Table, AuditEvent.__table__)
 _notes = cast(Table, Notification.__table__)
-_INSERT_EVENT = insert(_events)
-_INSERT_NOTE = insert(_notes)
 # Both rows in one statement on PostgreSQL: the event's insert is a data-modifying CTE.
 _INSERT_EVENT_AND_NOTE = (
     insert(_notes)
@@ -48,8 +48,8 @@ async def insert_event_and_note(
     `alerts.notification_values`): one round trip on PostgreSQL, where each costs the booking
     path as much CPU as the row itself; SQLite, in process, simply writes the two."""
     if session.get_bind().dialect.name == "sqlite":
-        await session.execute(_INSERT_EVENT, event)
-        await session.execute(_INSERT_NOTE, note)
+        await write_event(session, event)
+        await write_notification(session, note)
         return
     params = {f"event_{k}": v for k, v in event.items()}
     params.update({f"note_{k}": v for k, v in note.items()})

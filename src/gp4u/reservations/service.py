@@ -20,8 +20,8 @@ from gp4u.audit.service import event_values, record
 from gp4u.hosts import repository as hosts_repo
 from gp4u.hosts import service as hosts
 from gp4u.jobs.context import JobContext
-from gp4u.kit.errors import Conflict, InvalidInput, NotFound
-from gp4u.kit.money import micros_to_usd
+from gp4u.kit.errors import AppError, Conflict, InvalidInput, NotFound
+from gp4u.kit.money import format_usd, micros_to_usd
 from gp4u.kit.paging import keyset_page
 from gp4u.ledger import service as ledger
 from gp4u.ledger.repository import money_transaction
@@ -109,20 +109,7 @@ async def book(
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         machine_id = await _machine_for(ctx, session, spec)
-        # Bookings of one machine take turns: the calendar check decides, and the database's
-        # constraint stays a backstop that never has to wait on another booking.
-        machine = await hosts_repo.bookable_locked(session, machine_id)
-        if machine is None or machine.status == "retired":
-            raise NotFound(f"no machine {machine_id}")
-        if machine.owner == principal.owner:
-            raise Conflict("you cannot book your own machine; block the time instead")
-        minutes = _check_span(start, end, machine, ctx)
-        reason = hosts.not_bookable_reason(machine, now, ctx.settings)
-        if reason is not None:
-            raise Conflict(reason)
-        clash = await hosts.unavailable(session, machine, start, end)
-        if clash is not None:
-            raise BookingConflict(f"machine {machine.id} is not free then: {clash.message}")
+        machine, minutes = await _free_time(ctx, session, machine_id, principal.owner, start, end)
         amount = billing.cost_of(machine.price_per_hour, minutes)
         span = _span(start, end)
         charge = await _authorise(
@@ -134,31 +121,20 @@ async def book(
             end,
             now,
         )
-        values: dict[str, Any] = {
-            "owner": principal.owner,
-            "key_prefix": principal.key_prefix,
-            "machine_id": machine.id,
-            "host": machine.owner,
-            "state": State.PENDING.value,
-            "start_at": start,
-            "end_at": end,
-            "price_per_hour": machine.price_per_hour,
-            "charge_ids": [charge],
-            "held": amount,
-            "captured": 0,
-            "fee": 0,
-            "captured_until": None,
-            "session_id": None,
-            "startup_command": spec.startup_command,
-            "ssh_public_key": spec.ssh_public_key,
-            "end_reason": None,
-            "end_detail": None,
-            "created_at": now,
-            "activated_at": None,
-            "ended_at": None,
-            "extensions": 0,
-            "cluster_id": None,
-        }
+        values = _row(
+            principal.owner,
+            principal.key_prefix,
+            machine,
+            State.PENDING,
+            start,
+            end,
+            machine.price_per_hour,
+            now,
+            charge_ids=[charge],
+            held=amount,
+            startup_command=spec.startup_command,
+            ssh_public_key=spec.ssh_public_key,
+        )
         with _refused_overlap(machine.id):
             reservation = SimpleNamespace(id=await repo.insert_new(session, values), **values)
         event = event_values(
@@ -189,6 +165,136 @@ async def book(
     return await ledger.idempotent(
         ctx.sessions, principal.owner, idempotency_key, "reservation", payload, work, now
     )
+
+
+async def _free_time(
+    ctx: JobContext,
+    session: AsyncSession,
+    machine_id: int,
+    owner: str,
+    start: datetime,
+    end: datetime,
+) -> tuple[hosts.Machine, int]:
+    """The machine (locked) and the minutes of [start, end), once `owner` may book that time
+    on it; else the error that says why not. Bookings of one machine take turns: the calendar
+    check decides, and the database's constraint stays a backstop that never has to wait on
+    another booking."""
+    machine = await hosts_repo.bookable_locked(session, machine_id)
+    if machine is None or machine.status == "retired":
+        raise NotFound(f"no machine {machine_id}")
+    if machine.owner == owner:
+        raise Conflict("you cannot book your own machine; block the time instead")
+    minutes = _check_span(start, end, machine, ctx)
+    reason = hosts.not_bookable_reason(machine, ctx.clock.now(), ctx.settings)
+    if reason is not None:
+        raise Conflict(reason)
+    clash = await hosts.unavailable(session, machine, start, end)
+    if clash is not None:
+        raise BookingConflict(f"machine {machine.id} is not free then: {clash.message}")
+    return machine, minutes
+
+
+def _row(
+    owner: str,
+    key_prefix: str | None,
+    machine: hosts.Machine,
+    state: State,
+    start: datetime,
+    end: datetime,
+    price_per_hour: int,
+    now: datetime,
+    **set_: Any,
+) -> dict[str, Any]:
+    """A new reservation's row (`set_`: the columns that differ from a fresh booking's)."""
+    return {
+        "owner": owner,
+        "key_prefix": key_prefix,
+        "machine_id": machine.id,
+        "host": machine.owner,
+        "state": state.value,
+        "start_at": start,
+        "end_at": end,
+        "price_per_hour": price_per_hour,
+        "charge_ids": [],
+        "held": 0,
+        "captured": 0,
+        "fee": 0,
+        "captured_until": None,
+        "session_id": None,
+        "startup_command": None,
+        "ssh_public_key": None,
+        "end_reason": None,
+        "end_detail": None,
+        "created_at": now,
+        "activated_at": None,
+        "ended_at": None,
+        "extensions": 0,
+        "cluster_id": None,
+    } | set_
+
+
+async def book_for_cluster(
+    ctx: JobContext,
+    session: AsyncSession,
+    machine_id: int,
+    owner: str,
+    key_prefix: str | None,
+    cluster_id: int,
+    price_per_hour: int,
+    end: datetime,
+    now: datetime,
+) -> Reservation | str:
+    """Book a host machine from now until `end` for a cluster's member planned at
+    `price_per_hour`, in the cluster's money transaction, with the checks of any booking: an
+    active reservation that only takes the time (the cluster pays, the manager leaves it
+    alone). Returns why not when the machine cannot take it (its price rose since the plan,
+    too)."""
+    start, end = now.replace(second=0, microsecond=0), lifecycle.minute_up(end)
+    try:
+        machine, _ = await _free_time(ctx, session, machine_id, owner, start, end)
+    except AppError as exc:
+        return exc.detail
+    if machine.price_per_hour > price_per_hour:
+        return (
+            f"machine {machine_id}'s price rose to {format_usd(machine.price_per_hour)}/h "
+            f"(planned at {format_usd(price_per_hour)}/h)"
+        )
+    values = _row(
+        owner,
+        key_prefix,
+        machine,
+        State.ACTIVE,
+        start,
+        end,
+        price_per_hour,
+        now,
+        activated_at=now,
+        cluster_id=cluster_id,
+    )
+    try:
+        async with session.begin_nested():  # a race past the calendar check fails only this
+            reservation_id = await repo.insert_new(session, values)
+    except IntegrityError:
+        return f"machine {machine_id} was booked for that time meanwhile"
+    event = event_values(
+        now,
+        "reservation_booked",
+        actor=owner,
+        reservation_id=reservation_id,
+        machine_id=machine.id,
+        cluster_id=cluster_id,
+    )
+    note = notification_values(
+        machine.owner,
+        kind="machine_booked",
+        message=f"Machine {machine.name} ({machine.gpu_count}× {machine.gpu}) is running a "
+        f"member of cluster {cluster_id} until {end:%Y-%m-%d %H:%M} UTC at the latest; you are "
+        "paid your share of the cluster's host pool by contribution when the cluster ends.",
+        payload={"machine_id": machine.id, "reservation_id": reservation_id},
+        now=now,
+    )
+    await repo.insert_event_and_note(session, event, note)
+    return await repo.get(session, reservation_id) or f"reservation {reservation_id} vanished"
 
 
 @contextmanager
