@@ -118,6 +118,7 @@ def spawn() -> Iterator[list[HostProcess]]:
 
 def config(broker_url: str, tmp_path: Path, **options: Any) -> HostConfig:
     options.setdefault("token", HOST_TOKEN)
+    options.setdefault("benchmark", False)
     return HostConfig(broker=broker_url, state_dir=tmp_path / "state", **options)
 
 
@@ -163,6 +164,50 @@ async def test_registers_then_heartbeats_with_facts_every_tenth_call(
     )
     assert HOST_TOKEN not in state_file.read_text()
     assert_no_secrets(repr(agent.config) + repr(load_saved(state_file)))
+
+
+async def test_measures_once_when_idle_and_sends_the_figures_with_the_next_call(
+    broker: RunningBroker, tmp_path: Path
+) -> None:
+    measured: list[int] = []
+
+    def benchmark() -> dict[str, Any]:
+        measured.append(len(broker.state.host_heartbeats))
+        return {"method": "test gemm", "tflops": {"bf16": 123.4}}
+
+    agent = HostAgent(
+        config(broker.url, tmp_path, benchmark=True), facts=counting_facts(), benchmark=benchmark
+    )
+    task = asyncio.create_task(agent.run())
+    await until_async(lambda: len(broker.state.host_heartbeats) >= 14)
+    assert await stop(agent, task) is HostOutcome.STOPPED
+
+    [registration] = broker.state.host_registrations
+    assert "throughput" not in registration["facts"]  # registering does not wait for it
+    assert measured == [1]  # after the first heartbeat, once per start
+    beats = broker.state.host_heartbeats[:14]
+    with_facts = [i for i, beat in enumerate(beats) if beat["facts"] is not None]
+    assert with_facts == [1, 11]  # the call after the measurement, then every tenth
+    for i in with_facts:
+        assert beats[i]["facts"]["throughput"] == {"method": "test gemm", "tflops": {"bf16": 123.4}}
+
+
+async def test_a_failing_benchmark_is_reported_and_heartbeats_go_on(
+    broker: RunningBroker, tmp_path: Path
+) -> None:
+    def benchmark() -> dict[str, Any]:
+        raise RuntimeError("CUDA error: out of memory")
+
+    agent = HostAgent(
+        config(broker.url, tmp_path, benchmark=True), facts=counting_facts(), benchmark=benchmark
+    )
+    task = asyncio.create_task(agent.run())
+    await until_async(lambda: len(broker.state.host_heartbeats) >= 4)
+    assert await stop(agent, task) is HostOutcome.STOPPED
+    sent = [b["facts"] for b in broker.state.host_heartbeats if b["facts"] is not None]
+    assert sent[0]["throughput"] == {
+        "error": "benchmark failed: RuntimeError: CUDA error: out of memory"
+    }
 
 
 async def test_keeps_heartbeating_through_a_broker_outage(

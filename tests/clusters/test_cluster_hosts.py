@@ -22,7 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gp4u.accounts.keyring import keyring
 from gp4u.accounts.principal import Principal, local_principal
 from gp4u.app import create_app
-from gp4u.clusters.throughput import instance_pflops, scaling_factor
+from gp4u.clusters.throughput import (
+    HEALTHY_GEMM_SHARE,
+    efficiency_of,
+    gpu_pflops,
+    instance_pflops,
+    scaling_factor,
+)
 from gp4u.db.engine import unit_of_work
 from gp4u.hosts import repository as hosts_repo
 from gp4u.hosts import service as hosts
@@ -348,3 +354,58 @@ async def test_a_host_price_rise_fails_its_member_and_time_never_used_counts_no_
         assert (machine.rentals_completed, machine.rentals_failed) == (0, 0)
     money = (await api.get("/api/v1/wallet")).json()
     assert money["held"] == 0 and money["available"] == 100
+
+
+async def _report_throughput(fleet: Hosts, machine_id: int, gpu: str, bf16: float) -> None:
+    """The machine's host agent sends facts with its benchmark's figures, as after a start."""
+    facts = {"gpus": [GPUS[gpu]], "throughput": {"method": "test", "tflops": {"bf16": bf16}}}
+    response = await fleet.api.post(
+        "/api/v1/hosts/agent/heartbeat",
+        json={"facts": facts, "runs": []},
+        headers={"Authorization": f"Bearer {fleet.secrets[machine_id]}"},
+    )
+    assert response.status_code == 200, response.text
+    await run_due_jobs(fleet.ctx, 5)  # the changed figures republish the machine's offer
+
+
+async def _plan(api: httpx.AsyncClient, pflop_hours: float) -> list[dict[str, Any]]:
+    body = {"compute": {"pflop_hours": pflop_hours}, "deadline_hours": 2, "max_machines": 4}
+    planned = await api.post("/api/v1/clusters/plan", json=body)
+    assert planned.status_code == 200, planned.text
+    return list(planned.json()["exact"]["members"])
+
+
+async def test_a_machine_measured_slower_than_its_spec_is_planned_at_its_measured_speed(
+    fleet: Hosts, api: httpx.AsyncClient
+) -> None:
+    healthy = await fleet.machine(1, "RTX 4090", 400_000)
+    throttled = await fleet.machine(2, "RTX 4090", 250_000)  # cheaper, but power-capped
+    spec = gpu_pflops("RTX4090", None, 24.0, "bf16")
+    healthy_tflops = spec * 1000 / efficiency_of("RTX4090") * HEALTHY_GEMM_SHARE
+    await _report_throughput(fleet, healthy, "RTX 4090", healthy_tflops * 1.05)
+    await _report_throughput(fleet, throttled, "RTX 4090", healthy_tflops / 3)
+
+    # The owner sees the figures; the offer publishes them.
+    async with fleet.ctx.sessions() as session:
+        machine = await hosts_repo.get(session, throttled)
+        assert machine is not None
+        seen = hosts.machine_view(machine, fleet.clock.now(), fleet.ctx.settings)
+    assert seen["agent"]["throughput"]["tflops"] == {"bf16": pytest.approx(healthy_tflops / 3)}
+    offers = {await _machine_of(api, m["offer_id"]): m for m in await _plan(api, 2.2 * spec)}
+    offer = (await api.get(f"/api/v1/offers/{offers[throttled]['offer_id']}")).json()
+    assert offer["measured_bf16_tflops"] == pytest.approx(healthy_tflops / 3, rel=1e-3)
+    assert offer["measured_fp32_tflops"] is None
+
+    # A job more than the healthy machine does in time takes both, the slow one at its speed.
+    assert offers[throttled]["measured"] and not offers[healthy]["measured"]
+    assert offers[throttled]["pflops_each"] == pytest.approx(spec / 3, rel=1e-4)
+    assert offers[healthy]["pflops_each"] == pytest.approx(spec, rel=1e-4)  # capped at spec
+    # A small job: by spec the cheaper machine would win; at its measured speed it costs more.
+    [only] = await _plan(api, 0.4 * spec)
+    assert await _machine_of(api, only["offer_id"]) == healthy
+
+    # An inflated benchmark cannot buy speed (or a larger share of a cluster's pay).
+    await _report_throughput(fleet, throttled, "RTX 4090", healthy_tflops * 10)
+    offers = {await _machine_of(api, m["offer_id"]): m for m in await _plan(api, 2.2 * spec)}
+    assert offers[throttled]["pflops_each"] == pytest.approx(spec, rel=1e-4)
+    assert not offers[throttled]["measured"]

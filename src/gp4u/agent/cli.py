@@ -291,12 +291,21 @@ KillMode=process a restart leaves the running sessions alone.
     help=f"Where {cfg.HOST_STATE_FILE} (broker URL, machine id and agent secret; mode 0600) "
     f"and the sessions' {cfg.HOST_RUNS_DIR}/ folder are kept (env {cfg.ENV_STATE_DIR}).",
 )
+@click.option(
+    "--benchmark/--no-benchmark",
+    default=True,
+    show_default=True,
+    help="Measure the GPUs' throughput (a timed matrix multiply with PyTorch on CUDA) once per "
+    "start while no session runs; the broker plans the machine at its measured speed when that "
+    "is below its spec.",
+)
 @log_format_option
 def host(
     broker: str,
     token: str | None,
     heartbeat_seconds: float,
     state_dir: Path,
+    benchmark: bool,
     log_format: str,
 ) -> None:
     """Keep this machine online on the marketplace: host mode, for GPU owners.
@@ -310,6 +319,10 @@ def host(
     call; the broker counts the machine as bookable while heartbeats arrive.
     When the broker is unreachable it keeps retrying at the same interval: it never stops
     on silence, never powers the machine off and serves no status endpoint.
+
+    \b
+    Once registered, while no session runs, it measures the GPUs' throughput and sends it
+    with its facts (see --benchmark).
 
     \b
     It also runs the sessions the broker hands the machine (renters' workloads, each with
@@ -326,6 +339,7 @@ def host(
             token=token or None,
             heartbeat_seconds=heartbeat_seconds,
             state_dir=state_dir.expanduser(),
+            benchmark=benchmark,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

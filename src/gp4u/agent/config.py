@@ -69,6 +69,7 @@ class HostConfig:
     state_dir: Path = field(default_factory=lambda: Path(DEFAULT_STATE_DIR).expanduser())
     facts_every: int = 10
     request_timeout_seconds: float = 10.0
+    benchmark: bool = True  # measure the GPUs' throughput once per start
 
     def __post_init__(self) -> None:
         if not self.broker.startswith(("http://", "https://")):

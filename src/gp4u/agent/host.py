@@ -6,7 +6,9 @@ heartbeats arrive. Host mode never powers anything off and has no dead-man switc
 broker is unreachable it keeps trying at the normal interval.
 
 It also runs the sessions the broker hands the machine: each heartbeat reports the machine's
-runs and its answer says which to start or stop (`gp4u.agent.hostruns`). Retired or revoked, the
+runs and its answer says which to start or stop (`gp4u.agent.hostruns`). Once registered, while
+no run is using the GPUs, it measures their throughput once per start (`gp4u.agent.benchmark`)
+and sends the figures with its facts from then on. Retired or revoked, the
 agent terminates its runs before it exits; stopped by a signal, it leaves them running for the
 next start to pick up."""
 
@@ -30,6 +32,7 @@ from typing import Any
 import httpx
 
 from gp4u.agent import AGENT_VERSION
+from gp4u.agent.benchmark import throughput_facts
 from gp4u.agent.broker import BrokerUnavailable, HostBrokerClient, Rejected, Unauthorized
 from gp4u.agent.config import ENV_HOST_TOKEN, HostConfig
 from gp4u.agent.facts import collect_facts
@@ -186,6 +189,7 @@ class HostAgent:
         saved: SavedHost | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         facts: Callable[[], dict[str, Any]] = collect_facts,
+        benchmark: Callable[[], dict[str, Any]] = throughput_facts,
         jitter: Callable[[], float] = random.random,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -201,6 +205,8 @@ class HostAgent:
         self.machine_id: int | None = saved.machine_id if saved else None
         self.resumed = saved is not None
         self._collect_facts = facts
+        self._benchmark = benchmark if config.benchmark else None
+        self.throughput: dict[str, Any] | None = None  # the benchmark's facts, once measured
         self._jitter = jitter
         self._monotonic = monotonic
         self.heartbeat_seconds = config.heartbeat_seconds
@@ -270,11 +276,28 @@ class HostAgent:
         if since is not None and since + 1 < self.config.facts_every:
             return None
         try:
-            self.facts = await asyncio.to_thread(self._collect_facts)
+            facts = await asyncio.to_thread(self._collect_facts)
         except Exception as exc:  # the heartbeat matters more than the facts
             log.warning("cannot collect machine facts", error=f"{type(exc).__name__}: {exc}")
             return None
-        return self.facts
+        if self.throughput is not None:
+            facts = {**facts, "throughput": self.throughput}
+        self.facts = facts
+        return facts
+
+    async def _benchmark_if_idle(self) -> None:
+        """Measure the GPUs once per start, while no run is using them (a run starts only from
+        a heartbeat answer, and calls never overlap); the next call then carries the facts."""
+        if self._benchmark is None or self.throughput is not None:
+            return
+        if any(run.state == "running" for run in self.runs.report()):
+            return
+        try:
+            self.throughput = await asyncio.to_thread(self._benchmark)
+        except Exception as exc:  # never let the benchmark stop the heartbeats
+            self.throughput = {"error": f"benchmark failed: {type(exc).__name__}: {exc}"}
+        self._calls_since_facts = None
+        log.info("gpu throughput measured", **self.throughput)
 
     async def _register(self) -> None:
         assert self.config.token
@@ -327,6 +350,7 @@ class HostAgent:
             return
         if beat.action != "continue":
             log.warning("unknown heartbeat action, carrying on", action=beat.action)
+        await self._benchmark_if_idle()
         await self.runs.apply(beat.runs, beat.runs_problem)
 
     def _succeeded(

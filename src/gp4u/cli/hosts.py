@@ -68,6 +68,12 @@ def print_machine_line(m: dict[str, Any]) -> None:
         f"machine {m['id']}: {m['name']} · {m['gpu_count']}× {m['gpu_raw_name']} · "
         f"{usd(m['price_per_hour'])}/h · {m['status']} · agent {online} · {bookable}"
     )
+    measured = agent["throughput"]
+    if measured["tflops"]:
+        figures = ", ".join(f"{p.upper()} {v:,.1f}" for p, v in measured["tflops"].items())
+        click.echo(f"  measured TFLOPS: {figures} ({measured['measured_at']})")
+    elif agent["online"]:
+        click.echo(f"  measured TFLOPS: none, {measured['note']}")
 
 
 @host.command("add")

@@ -71,7 +71,7 @@ def print_planning(body: dict[str, Any]) -> None:
         [
             (
                 m["offer_id"],
-                m["label"],
+                m["label"] + (" (measured speed)" if m["measured"] else ""),
                 m["instances"],
                 f"{m['hours_each']:.2f}",
                 f"{m['price_per_hour']:.2f}",

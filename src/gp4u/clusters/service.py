@@ -149,6 +149,7 @@ def _plan_view(plan: Plan, req: JobRequirement) -> dict[str, Any]:
                 "hours_each": round(m.hours_each, 4),
                 "price_per_hour": micros_to_usd(m.price_micros),
                 "pflops_each": round(m.pflops_each, 6),
+                "measured": m.measured,
                 "cost": micros_to_usd(m.cost_micros),
             }
             for m in plan.members

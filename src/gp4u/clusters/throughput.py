@@ -17,6 +17,15 @@ utilisation). Figures, by architecture:
   0.25-0.35: assumptions, set at or below the nearest measured generation until published MFU
   figures exist (newer stacks mature slowly; AMD's public training results trail NVIDIA's).
 
+Measured figures: where a machine's own node agent timed a dense matrix multiply (GP4U hosts'
+machines, `agent.benchmark`), its throughput is the measured TFLOPS / HEALTHY_GEMM_SHARE x the
+efficiency, and never more than the spec figure. A large cuBLAS GEMM reaches about 75 % of the
+vendor's dense peak on a healthy data-centre GPU (H100 SXM 700-750 of 989 TFLOPS BF16; A100 and
+consumer cards do better), so a healthy machine keeps its spec figure, and one that measures
+slower (power-capped, throttling, a shared or mis-seated GPU) is planned at its real speed. The
+cap keeps a host from buying a larger share of a cluster's pay with an inflated benchmark; a GPU
+without spec figures is planned at its measured speed alone.
+
 Scaling: a job on m machines delivers `scaling_factor(m)` of the sum of its members' throughput,
 losing 5 % per doubling of machines (1 machine 100 %, 2: 95 %, 3-4: 90.25 %, 5-8: 85.7 %, ...),
 a rule of thumb for data-parallel training over a datacentre network (Horovod measured about
@@ -61,6 +70,7 @@ EFFICIENCY_BY_ARCHITECTURE: dict[str, float] = {
 }
 DEFAULT_EFFICIENCY = 0.30
 LOSS_PER_DOUBLING = 0.05
+HEALTHY_GEMM_SHARE = 0.75
 
 Floats = npt.NDArray[np.float64]
 
@@ -109,6 +119,18 @@ def instance_pflops(
         dtype=np.float64,
     )
     return per_gpu * np.asarray(counts, dtype=np.float64)
+
+
+def with_measured(
+    spec_pflops: Floats, measured_tflops: Floats, efficiency: Floats
+) -> tuple[Floats, npt.NDArray[np.bool_]]:
+    """Useful PFLOPS of instances given what their agents measured (NaN: not measured): the
+    measured rate as a healthy GPU's peak at the generation's efficiency, at most the spec;
+    and where the measured figure set it (below the spec, or no spec)."""
+    measured = np.asarray(measured_tflops, dtype=np.float64)
+    scaled = measured / HEALTHY_GEMM_SHARE * np.asarray(efficiency, dtype=np.float64) / 1000.0
+    pflops = np.where(np.isnan(measured), spec_pflops, np.fmin(spec_pflops, scaled))
+    return pflops, ~np.isnan(measured) & ~(pflops >= spec_pflops)
 
 
 def compute_from_gpu_hours(gpu_hours: float, gpu: str, precision: Precision = "bf16") -> Compute:

@@ -61,6 +61,18 @@ class MachineChangeIn(MachineTerms):
     )
 
 
+class MeasuredOut(BaseModel):
+    """The GPUs' throughput the machine's agent measured (a timed dense matrix multiply)."""
+
+    tflops: dict[str, float] | None = Field(
+        description="Whole-machine TFLOPS by precision (bf16, fp16, fp32), as published on the "
+        "machine's offer; the cluster planner uses them when below the GPUs' spec."
+    )
+    measured_at: str | None
+    method: str | None = Field(description="How it was measured, e.g. `torch-cuda gemm 8192x8192`.")
+    note: str | None = Field(description="Why there are no figures, when there are none.")
+
+
 class MachineAgentOut(BaseModel):
     online: bool
     registered_at: datetime | None
@@ -68,6 +80,7 @@ class MachineAgentOut(BaseModel):
     gpu_check: str | None = Field(description="ok, mismatch or no_gpus_seen.")
     gpu_check_detail: str | None
     awaiting_registration: bool = Field(description="A one-time token is waiting to be used.")
+    throughput: MeasuredOut
 
 
 class MachineOut(BaseModel):

@@ -17,6 +17,7 @@ from gp4u.catalog.normalise import normalise_gpu
 from gp4u.hosts import availability as cal
 from gp4u.hosts import gpucheck, runs
 from gp4u.hosts import repository as repo
+from gp4u.hosts.measured import measured_tflops, throughput_view
 from gp4u.hosts.models import HostMachine, MachineBlock
 from gp4u.hosts.reliability import WINDOW, reliability, uptime
 from gp4u.jobs import outbox
@@ -463,10 +464,11 @@ async def agent_heartbeat(
         for day, seconds in _by_day(previous, now):
             await repo.add_uptime(session, machine.id, day, seconds)
     machine.last_heartbeat_at = now
+    measured_before = measured_tflops(machine.agent_facts, machine.gpu_check)
     if facts:
         machine.agent_facts = facts
         _check_gpus(machine)
-    if not was_online:
+    if not was_online or measured_tflops(machine.agent_facts, machine.gpu_check) != measured_before:
         await _publish_soon(session, now)
     return {
         "machine_id": machine.id,
@@ -538,6 +540,7 @@ def _offer(machine: HostMachine, available: bool) -> ProviderOffer:
         available_count=1 if available else 0,
         inet_down_mbps=machine.inet_down_mbps,
         inet_up_mbps=machine.inet_up_mbps,
+        measured_tflops=measured_tflops(machine.agent_facts, machine.gpu_check) or None,
     )
 
 
@@ -605,6 +608,7 @@ def machine_view(machine: HostMachine, now: datetime, settings: Settings | None)
             "gpu_check": machine.gpu_check,
             "gpu_check_detail": machine.gpu_check_detail,
             "awaiting_registration": machine.agent_token_digest is not None,
+            "throughput": throughput_view(machine.agent_facts, machine.gpu_check),
         },
         "bookable": settings is not None and not_bookable_reason(machine, now, settings) is None,
         "not_bookable_reason": not_bookable_reason(machine, now, settings) if settings else None,

@@ -43,6 +43,10 @@ class Field:
         return self.kind in (Kind.TEXT, Kind.GPU)
 
 
+# Precisions a node agent measures its machine's throughput at (offers' measured_*_tflops).
+MEASURED_PRECISIONS = ("bf16", "fp16", "fp32")
+MEASURED_COLUMNS = tuple(f"measured_{p}_tflops" for p in MEASURED_PRECISIONS)
+
 _FIELDS = (
     Field("id", Kind.INT, description="GP4U offer id"),
     Field("provider", Kind.TEXT, case=Case.LOWER, description="provider id, e.g. lambda"),
@@ -76,6 +80,16 @@ _FIELDS = (
     Field("dlperf", Kind.FLOAT, nullable=True, description="Vast.ai DLPerf score, where given"),
     Field("inet_down_mbps", Kind.FLOAT, nullable=True, description="download bandwidth, Mbit/s"),
     Field("inet_up_mbps", Kind.FLOAT, nullable=True, description="upload bandwidth, Mbit/s"),
+    *(
+        Field(
+            f"measured_{precision}_tflops",
+            Kind.FLOAT,
+            nullable=True,
+            description=f"{precision.upper()} matrix-multiply TFLOPS of the whole instance, "
+            "measured by its node agent (hosts' machines)",
+        )
+        for precision in MEASURED_PRECISIONS
+    ),
     Field("stale", Kind.BOOL, description="its provider has not been confirmed recently"),
     Field("updated_at", Kind.TIME, description="last change of price, availability or specs"),
 )

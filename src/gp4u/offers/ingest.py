@@ -19,6 +19,7 @@ import orjson
 
 from gp4u.catalog.normalise import normalise_gpu
 from gp4u.kit.money import divide_micros
+from gp4u.offers.fields import MEASURED_COLUMNS, MEASURED_PRECISIONS
 from gp4u.providers.base import ProviderOffer
 
 SOURCES = ("catalog", "live", "simulated", "host", "local")
@@ -47,6 +48,7 @@ _CONTENT = (
     "dlperf",
     "inet_down_mbps",
     "inet_up_mbps",
+    *MEASURED_COLUMNS,
 )
 
 
@@ -94,6 +96,10 @@ def to_row(source: str, offer: ProviderOffer) -> dict[str, Any]:
         "dlperf": offer.dlperf,
         "inet_down_mbps": offer.inet_down_mbps,
         "inet_up_mbps": offer.inet_up_mbps,
+        **{
+            f"measured_{precision}_tflops": (offer.measured_tflops or {}).get(precision)
+            for precision in MEASURED_PRECISIONS
+        },
         "stale": False,
     }
     row["content_hash"] = _content_hash(row)

@@ -60,6 +60,9 @@ class Offer(Base):
     offer_ref: Mapped[str | None] = mapped_column(String(255))  # the provider's launch handle
     available_count: Mapped[int | None] = mapped_column(Integer)
     dlperf: Mapped[float | None] = mapped_column(Float)
+    measured_bf16_tflops: Mapped[float | None] = mapped_column(Float)
+    measured_fp16_tflops: Mapped[float | None] = mapped_column(Float)
+    measured_fp32_tflops: Mapped[float | None] = mapped_column(Float)
     inet_down_mbps: Mapped[float | None] = mapped_column(Float)
     inet_up_mbps: Mapped[float | None] = mapped_column(Float)
     # Its source has not been confirmed for a while (the provider is failing); set and cleared

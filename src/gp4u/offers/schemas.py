@@ -15,7 +15,23 @@ from gp4u.offers.fields import OUTPUT_COLUMNS
 
 _MONEY = frozenset({"price_per_hour", "price_per_gpu_hour"})
 _BOOLS = frozenset({"spot", "available", "gpu_known", "stale"})
-_FLOATS = frozenset({"vcpus", "memory_gb", "disk_gb", "dlperf", "inet_down_mbps", "inet_up_mbps"})
+_FLOATS = frozenset(
+    {
+        "vcpus",
+        "memory_gb",
+        "disk_gb",
+        "dlperf",
+        "inet_down_mbps",
+        "inet_up_mbps",
+        "measured_bf16_tflops",
+        "measured_fp16_tflops",
+        "measured_fp32_tflops",
+    }
+)
+_MEASURED = (
+    " TFLOPS of the whole instance in a dense matrix multiply, measured by the machine's own node "
+    "agent (GP4U hosts' machines); the planner uses it when it is below the GPU's spec."
+)
 
 
 class OfferOut(BaseModel):
@@ -46,6 +62,9 @@ class OfferOut(BaseModel):
     dlperf: float | None = Field(description="Vast.ai's DLPerf score, where published.")
     inet_down_mbps: float | None = Field(description="Download bandwidth in Mbit/s, if known.")
     inet_up_mbps: float | None = Field(description="Upload bandwidth in Mbit/s, if known.")
+    measured_bf16_tflops: float | None = Field(description="BF16" + _MEASURED)
+    measured_fp16_tflops: float | None = Field(description="FP16" + _MEASURED)
+    measured_fp32_tflops: float | None = Field(description="FP32" + _MEASURED)
     stale: bool = Field(
         description="True when the provider has not been confirmed recently (it is failing); "
         "stale offers are never used to price a booking and drop out after a hard limit."

@@ -31,6 +31,9 @@ class ProviderOffer:
     dlperf: float | None = None  # Vast.ai's DLPerf score, when the provider publishes one
     inet_down_mbps: float | None = None
     inet_up_mbps: float | None = None
+    # Dense GEMM TFLOPS of the whole instance by precision (bf16/fp16/fp32), where its own node
+    # agent measured them (GP4U hosts' machines)
+    measured_tflops: dict[str, float] | None = None
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 `PlanMarket` is built once per request (from the market index by the service, or from plain
 records in tests) for the job's precision: `pflops` is each instance's useful throughput
-(`clusters.throughput`). `eligibility` applies the job's per-offer constraints and counts why
+(`clusters.throughput`), from the spec or, lower, from what the machine's agent measured
+(`measured`). `eligibility` applies the job's per-offer constraints and counts why
 offers were left out, so an infeasible plan can name the constraint that emptied the market.
 """
 
@@ -16,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gp4u.clusters.requirements import JobRequirement, Placement, Precision
-from gp4u.clusters.throughput import gpu_pflops, instance_pflops
+from gp4u.clusters.throughput import efficiency_of, gpu_pflops, instance_pflops, with_measured
 from gp4u.offers.index import MarketIndex
 from gp4u.pricing.value import distinct_coded_gpus
 
@@ -56,6 +57,7 @@ class PlanMarket:
     provider: Ints
     region: Ints
     score: Floats
+    measured: Mask  # its throughput is its agent's benchmark (below the spec, or no spec)
     gpu: Sequence[str]
     provider_names: Sequence[str]
     region_names: Sequence[str]
@@ -94,16 +96,20 @@ def market_from_records(
     memories = [float(r["gpu_memory_gb"]) for r in records]
     provider, provider_names = _codes([str(r["provider"]) for r in records])
     region, region_names = _codes([r.get("region") for r in records])
+    gpus = [str(r["gpu"]) for r in records]
+    spec = instance_pflops(
+        gpus, [r.get("gpu_variant") for r in records], memories, counts, precision
+    )
+    measured = np.array(
+        [r.get(f"measured_{precision}_tflops") or np.nan for r in records], dtype=np.float64
+    )
+    pflops, measured_used = with_measured(
+        spec, measured, np.array([efficiency_of(g) for g in gpus])
+    )
     return PlanMarket(
         ids=np.array([int(r["id"]) for r in records], dtype=np.int64),
         price_micros=np.array([int(r["price_per_hour"]) for r in records], dtype=np.int64),
-        pflops=instance_pflops(
-            [str(r["gpu"]) for r in records],
-            [r.get("gpu_variant") for r in records],
-            memories,
-            counts,
-            precision,
-        ),
+        pflops=pflops,
         gpu_count=counts,
         gpu_memory_gb=np.array(memories, dtype=np.float64),
         reliability=np.array(
@@ -118,7 +124,8 @@ def market_from_records(
         provider=provider,
         region=region,
         score=np.array([float(r.get("g_score") or 0.0) for r in records], dtype=np.float64),
-        gpu=[str(r["gpu"]) for r in records],
+        measured=measured_used,
+        gpu=gpus,
         provider_names=provider_names,
         region_names=region_names,
         precision=precision,
@@ -203,10 +210,17 @@ def market_from_index(
     count = np.nan_to_num(index.numbers["gpu_count"][slots]).astype(np.int64)
     available = index.numbers["available_count"][slots]
     region = index.texts["region"][slots].astype(np.int64)
+    spec = _coded_pflops(index, slots, precision) * count
+    efficiency = np.array([efficiency_of(g) for g in index.strings["gpu"].values] or [0.0])
+    pflops, measured_used = with_measured(
+        spec,
+        index.numbers[f"measured_{precision}_tflops"][slots],
+        efficiency[index.texts["gpu"][slots]],
+    )
     return PlanMarket(
         ids=index.ids[slots].astype(np.int64),
         price_micros=np.nan_to_num(index.numbers["price_per_hour"][slots]).astype(np.int64),
-        pflops=_coded_pflops(index, slots, precision) * count,
+        pflops=pflops,
         gpu_count=count,
         gpu_memory_gb=np.nan_to_num(index.numbers["gpu_memory_gb"][slots]),
         reliability=index.numbers["reliability"][slots],
@@ -215,6 +229,7 @@ def market_from_index(
         provider=index.texts["provider"][slots].astype(np.int64),
         region=region,
         score=score if score is not None else np.zeros(slots.size),
+        measured=measured_used,
         gpu=_Names(index.strings["gpu"].values, index.texts["gpu"][slots]),
         provider_names=index.strings["provider"].values,
         region_names=index.strings["region"].values,

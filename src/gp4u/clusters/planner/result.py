@@ -35,6 +35,7 @@ class Member:
     hours_each: float
     price_micros: int  # per instance-hour
     pflops_each: float
+    measured: bool  # pflops_each is the machine's measured speed, below its spec
     cost_micros: int
 
     @property
@@ -106,6 +107,7 @@ def build_plan(
                 hours_each=float(hours[row]) / count,
                 price_micros=price,
                 pflops_each=float(market.pflops[row]),
+                measured=bool(market.measured[row]),
                 cost_micros=math.ceil(price * float(hours[row]) - 1e-6),
             )
         )
