@@ -1,16 +1,20 @@
-"""The node agent's throughput benchmark: the GEMM arithmetic, the timing loop over a backend,
-and a real measurement of this machine's CPU through NumPy."""
+"""The node agent's throughput benchmark: the GEMM arithmetic, the timed loop over all devices
+at once, a precision that fails, the busy-GPU deferral, and a real run of the module as the
+host agent starts it (NumPy on this machine's CPU)."""
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
 from collections.abc import Callable
-from datetime import datetime
 
 import pytest
 
 from gp4u.agent import benchmark
-from gp4u.agent.benchmark import NumpyCpu, gemm_tflops, machine_throughput, measure, time_gemm
+from gp4u.agent.benchmark import BATCH, gemm_tflops, machine_throughput, measure, time_gemm
+from gp4u.agent.facts import Gpu
 
 
 def test_a_gemm_of_side_n_is_two_n_cubed_operations() -> None:
@@ -18,15 +22,17 @@ def test_a_gemm_of_side_n_is_two_n_cubed_operations() -> None:
     assert gemm_tflops(8192, 20, 2.0) == pytest.approx(2 * 8192**3 * 20 / 2 / 1e12)
 
 
-class CountingBackend:
-    """Two devices; every multiply and synchronise is recorded, and the clock advances 0.5 s
-    per multiply of device 0 and 1 s per multiply of device 1."""
+class FakeDevices:
+    """Two devices on a fake clock: a batch on device 0 takes 1 s, on device 1 2 s, and they
+    run side by side, so a synchronisation waits for the slower. `broken` precisions fail."""
 
-    name = "counting"
+    name = "fake"
 
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, int, str]] = []
+    def __init__(self, broken: tuple[str, ...] = ()) -> None:
         self.now = 0.0
+        self.queued = [0.0, 0.0]  # seconds of work queued per device since the last sync
+        self.calls: list[tuple[str, int]] = []
+        self.broken = broken
 
     def devices(self) -> int:
         return 2
@@ -35,49 +41,47 @@ class CountingBackend:
         return ("bf16", "fp32")
 
     def prepare(self, device: int, precision: str, size: int) -> Callable[[], None]:
+        if precision in self.broken:
+            raise RuntimeError(f"{precision} is not supported")
+
         def multiply() -> None:
-            self.calls.append(("mm", device, precision))
-            self.now += 0.5 * (device + 1)
+            self.calls.append(("mm", device))
+            self.queued[device] += (device + 1) / BATCH
 
         return multiply
 
     def synchronise(self, device: int) -> None:
-        self.calls.append(("sync", device, ""))
+        self.calls.append(("sync", device))
+        self.now += max(self.queued)
+        self.queued = [0.0, 0.0]
 
 
-def test_the_timing_loop_warms_up_then_times_the_repeats_between_synchronisations() -> None:
-    backend = CountingBackend()
-    tflops = time_gemm(backend, 1, "bf16", 1000, 4, clock=lambda: backend.now)
-    assert backend.calls == [("mm", 1, "bf16")] * 2 + [("sync", 1, "")] + [
-        ("mm", 1, "bf16")
-    ] * 4 + [("sync", 1, "")]
-    assert tflops == pytest.approx(gemm_tflops(1000, 4, 4.0))
+def test_all_devices_work_at_once_and_the_slowest_sets_the_pace() -> None:
+    devices = FakeDevices()
+    tflops = time_gemm(devices, "bf16", 1000, seconds=3.0, clock=lambda: devices.now)
+    # Warm-up: one 2 s round covers its 0.75 s; then two rounds of 2 s cover the 3 s.
+    assert devices.calls.count(("mm", 0)) == devices.calls.count(("mm", 1)) == 3 * BATCH
+    assert tflops == pytest.approx(2 * gemm_tflops(1000, 2 * BATCH, 4.0))
 
 
-def test_a_measurement_sums_every_device_per_precision() -> None:
-    backend = CountingBackend()
-    result = measure(backend, size=1000, repeats=2, clock=lambda: backend.now)
-    one = gemm_tflops(1000, 2, 1.0) + gemm_tflops(1000, 2, 2.0)  # device 0 + device 1
-    assert result.tflops == {"bf16": pytest.approx(one), "fp32": pytest.approx(one)}
-    assert result.devices == 2 and result.method == "counting gemm 1000x1000"
+def test_a_precision_that_fails_is_left_out_and_the_others_count() -> None:
+    devices = FakeDevices(broken=("bf16",))
+    result = measure(devices, size=1000, seconds=4.0, clock=lambda: devices.now)
+    assert list(result.tflops) == ["fp32"] and result.devices == 2
     facts = result.as_facts()
-    assert set(facts) == {"method", "devices", "tflops", "measured_at", "seconds"}
-    datetime.fromisoformat(facts["measured_at"])
+    assert facts["failed"] == {"bf16": "RuntimeError: bf16 is not supported"}
+    assert "error" not in facts and facts["method"] == "fake gemm 1000"
+    nothing = measure(FakeDevices(broken=("bf16", "fp32")), size=10, seconds=1.0)
+    assert nothing.as_facts()["error"] == "no precision could be measured"
 
 
-def test_numpy_measures_this_cpu_for_real() -> None:
-    result = measure(NumpyCpu(), size=256, repeats=3)
-    assert list(result.tflops) == ["fp32"]
-    assert math.isfinite(result.tflops["fp32"]) and 0 < result.tflops["fp32"] < 100
-
-
-def test_a_gpu_machine_without_pytorch_is_not_measured_and_says_why() -> None:
-    # PyTorch is not installed here: a machine with GPUs must not report its CPU's speed.
+def test_a_gpu_machine_without_pytorch_is_not_measured_and_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(benchmark, "_torch_cuda", lambda: None)
     assert machine_throughput(has_gpus=True) == {
         "error": "not measured: PyTorch with CUDA is not installed on this machine"
     }
-    facts = machine_throughput(has_gpus=False)
-    assert facts["method"] == "numpy-cpu gemm 1024x1024" and facts["tflops"]["fp32"] > 0
 
 
 def test_a_crashing_benchmark_becomes_an_error_not_an_exception(
@@ -90,3 +94,27 @@ def test_a_crashing_benchmark_becomes_an_error_not_an_exception(
     assert machine_throughput(has_gpus=True) == {
         "error": "benchmark failed: RuntimeError: driver mismatch"
     }
+
+
+def test_busy_gpus_are_measured_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    busy = Gpu("NVIDIA H100 80GB HBM3", 80.0, "550.54", 87.0, 61.0)
+    monkeypatch.setattr(benchmark, "query_gpus", lambda: [busy])
+    assert benchmark.throughput_facts() == {
+        "retry": True,
+        "error": "GPUs in use (87 % busy): measuring later",
+    }
+
+
+def test_the_module_prints_this_machines_measurement_as_the_agent_reads_it() -> None:
+    # No GPUs and no PyTorch here: NumPy measures the CPU for real.
+    done = subprocess.run(
+        [sys.executable, "-m", "gp4u.agent.benchmark"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    facts = json.loads(done.stdout)
+    assert facts["method"] == "numpy-cpu gemm 1024" and facts["devices"] == 1
+    assert list(facts["tflops"]) == ["fp32"] and math.isfinite(facts["tflops"]["fp32"])
+    assert facts["tflops"]["fp32"] > 0 and "error" not in facts

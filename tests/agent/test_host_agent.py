@@ -145,7 +145,12 @@ async def test_registers_then_heartbeats_with_facts_every_tenth_call(
     [registration] = broker.state.host_registrations
     assert registration == {
         "token": HOST_TOKEN,
-        "facts": {"hostname": "box", "gpu_count": 2, "collected": 1},
+        "facts": {
+            "hostname": "box",
+            "gpu_count": 2,
+            "collected": 1,
+            "throughput": {"error": "not measured: the agent runs --no-benchmark"},
+        },
     }
     beats = broker.state.host_heartbeats[:21]
     assert [i for i, beat in enumerate(beats) if beat["facts"] is not None] == [9, 19]
@@ -166,47 +171,65 @@ async def test_registers_then_heartbeats_with_facts_every_tenth_call(
     assert_no_secrets(repr(agent.config) + repr(load_saved(state_file)))
 
 
-async def test_measures_once_when_idle_and_sends_the_figures_with_the_next_call(
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+async def test_measures_once_beside_the_heartbeats_and_sends_the_figures_with_the_next_call(
     broker: RunningBroker, tmp_path: Path
 ) -> None:
-    measured: list[int] = []
-
-    def benchmark() -> dict[str, Any]:
-        measured.append(len(broker.state.host_heartbeats))
-        return {"method": "test gemm", "tflops": {"bf16": 123.4}}
-
+    figures = {"method": "test gemm", "devices": 2, "tflops": {"bf16": 123.4}}
+    started = tmp_path / "benchmarks"
+    command = python(
+        f"import json; open({str(started)!r}, 'a').write('x'); print(json.dumps({figures!r}))"
+    )
     agent = HostAgent(
-        config(broker.url, tmp_path, benchmark=True), facts=counting_facts(), benchmark=benchmark
+        config(broker.url, tmp_path, benchmark=True), facts=counting_facts(), benchmark=command
     )
     task = asyncio.create_task(agent.run())
-    await until_async(lambda: len(broker.state.host_heartbeats) >= 14)
+    await until_async(lambda: agent.throughput is not None)
+    seen = len(broker.state.host_heartbeats)
+    await until_async(lambda: len(broker.state.host_heartbeats) >= seen + 12)
     assert await stop(agent, task) is HostOutcome.STOPPED
 
     [registration] = broker.state.host_registrations
     assert "throughput" not in registration["facts"]  # registering does not wait for it
-    assert measured == [1]  # after the first heartbeat, once per start
-    beats = broker.state.host_heartbeats[:14]
-    with_facts = [i for i, beat in enumerate(beats) if beat["facts"] is not None]
-    assert with_facts == [1, 11]  # the call after the measurement, then every tenth
-    for i in with_facts:
-        assert beats[i]["facts"]["throughput"] == {"method": "test gemm", "tflops": {"bf16": 123.4}}
+    assert started.read_text() == "x"  # once per start
+    beats = broker.state.host_heartbeats
+    with_figures = [i for i, beat in enumerate(beats) if (beat["facts"] or {}).get("throughput")]
+    first = with_figures[0]
+    assert first >= 1 and all(beats[i]["facts"] is None for i in range(1, first))
+    assert with_figures[:2] == [first, first + 10]  # the next call, then every tenth
+    assert beats[first]["facts"]["throughput"] == figures
 
 
 async def test_a_failing_benchmark_is_reported_and_heartbeats_go_on(
     broker: RunningBroker, tmp_path: Path
 ) -> None:
-    def benchmark() -> dict[str, Any]:
-        raise RuntimeError("CUDA error: out of memory")
-
     agent = HostAgent(
-        config(broker.url, tmp_path, benchmark=True), facts=counting_facts(), benchmark=benchmark
+        config(broker.url, tmp_path, benchmark=True),
+        facts=counting_facts(),
+        benchmark=python("import sys; sys.exit(3)"),
     )
     task = asyncio.create_task(agent.run())
-    await until_async(lambda: len(broker.state.host_heartbeats) >= 4)
+    await until_async(lambda: agent.throughput is not None)
+    seen = len(broker.state.host_heartbeats)
+    await until_async(lambda: len(broker.state.host_heartbeats) >= seen + 2)
     assert await stop(agent, task) is HostOutcome.STOPPED
     sent = [b["facts"] for b in broker.state.host_heartbeats if b["facts"] is not None]
-    assert sent[0]["throughput"] == {
-        "error": "benchmark failed: RuntimeError: CUDA error: out of memory"
+    assert sent[-1]["throughput"] == {"error": "benchmark failed (exit code 3, no result)"}
+
+
+async def test_without_the_benchmark_the_facts_say_so(
+    broker: RunningBroker, tmp_path: Path
+) -> None:
+    agent = HostAgent(config(broker.url, tmp_path), facts=counting_facts())
+    task = asyncio.create_task(agent.run())
+    await until_async(lambda: len(broker.state.host_heartbeats) >= 1)
+    assert await stop(agent, task) is HostOutcome.STOPPED
+    [registration] = broker.state.host_registrations
+    assert registration["facts"]["throughput"] == {
+        "error": "not measured: the agent runs --no-benchmark"
     }
 
 

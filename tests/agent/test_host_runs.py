@@ -61,14 +61,27 @@ class Host:
     """A HostAgent on the fake clock: `beat()` makes one heartbeat and returns the runs it
     reported (before the answer was obeyed)."""
 
-    def __init__(self, broker: RunningBroker, state_dir: Path, saved: SavedHost | None) -> None:
+    def __init__(
+        self,
+        broker: RunningBroker,
+        state_dir: Path,
+        saved: SavedHost | None,
+        benchmark: list[str] | None = None,
+    ) -> None:
         self.broker = broker
         self.now = 1000.0
         config = HostConfig(
-            broker=broker.url, token=None if saved else HOST_TOKEN, state_dir=state_dir
+            broker=broker.url,
+            token=None if saved else HOST_TOKEN,
+            state_dir=state_dir,
+            benchmark=benchmark is not None,
         )
         self.agent = HostAgent(
-            config, saved=saved, facts=lambda: {"hostname": "box"}, monotonic=lambda: self.now
+            config,
+            saved=saved,
+            facts=lambda: {"hostname": "box"},
+            monotonic=lambda: self.now,
+            **({"benchmark": benchmark} if benchmark else {}),
         )
 
     async def beat(self) -> list[dict[str, Any]]:
@@ -94,6 +107,7 @@ class Host:
         return sorted(p.name for p in root.iterdir()) if root.exists() else []
 
     async def close(self) -> None:
+        await self.agent.stop_measuring()
         await self.agent.runs.settle()
         await self.agent.broker.aclose()
 
@@ -324,3 +338,41 @@ def test_the_workload_module_writes_its_exit_code(tmp_path: Path) -> None:
     assert process.wait(EXIT_TIMEOUT) == 0
     assert (folder / "exit_code").read_text() == "0\n"
     assert {p.name for p in folder.iterdir()} == {"running", "exit_code"}  # no temp file left
+
+
+async def test_the_benchmark_never_runs_beside_a_run(
+    broker: RunningBroker, tmp_path: Path, runs_dir: Path
+) -> None:
+    pid_file = tmp_path / "benchmark.pid"
+    benchmark = [
+        sys.executable,
+        "-c",
+        f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)",
+    ]
+    host = Host(broker, tmp_path / "state", None, benchmark=benchmark)
+    try:
+        await host.agent.step()  # registers
+        host.now += 3600
+        await host.beat()  # idle: the benchmark starts beside the heartbeats
+        await until_async(lambda: pid_file.exists() and pid_file.read_text())
+        measuring = int(pid_file.read_text())
+        assert alive(measuring)
+
+        broker.state.host_runs = [run(RUN_A)]
+        await host.beat()  # the answer starts a run: the benchmark is killed at once
+        await until_async(lambda: not alive(measuring))
+        assert host.agent.throughput is None
+        pid_file.unlink()
+        assert await host.beat() == running(RUN_A)
+        await asyncio.sleep(0.2)
+        assert not pid_file.exists()  # not while the run is live
+
+        broker.state.host_runs = [stop(RUN_A)]
+        await host.beat()
+        await host.agent.runs.settle()
+        await host.beat()  # the run has exited: measured again, later
+        await until_async(lambda: pid_file.exists() and pid_file.read_text())
+        assert alive(int(pid_file.read_text()))
+    finally:
+        await host.close()
+    assert not alive(int(pid_file.read_text()))  # stopping the agent kills it

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gp4u.accounts.keyring import keyring
 from gp4u.accounts.principal import Principal, local_principal
 from gp4u.app import create_app
+from gp4u.clusters.models import Cluster
 from gp4u.clusters.throughput import (
     HEALTHY_GEMM_SHARE,
     efficiency_of,
@@ -358,7 +359,8 @@ async def test_a_host_price_rise_fails_its_member_and_time_never_used_counts_no_
 
 async def _report_throughput(fleet: Hosts, machine_id: int, gpu: str, bf16: float) -> None:
     """The machine's host agent sends facts with its benchmark's figures, as after a start."""
-    facts = {"gpus": [GPUS[gpu]], "throughput": {"method": "test", "tflops": {"bf16": bf16}}}
+    measured = {"method": "test", "devices": 1, "tflops": {"bf16": bf16}}
+    facts = {"gpus": [GPUS[gpu]], "throughput": measured}
     response = await fleet.api.post(
         "/api/v1/hosts/agent/heartbeat",
         json={"facts": facts, "runs": []},
@@ -381,7 +383,7 @@ async def test_a_machine_measured_slower_than_its_spec_is_planned_at_its_measure
     healthy = await fleet.machine(1, "RTX 4090", 400_000)
     throttled = await fleet.machine(2, "RTX 4090", 250_000)  # cheaper, but power-capped
     spec = gpu_pflops("RTX4090", None, 24.0, "bf16")
-    healthy_tflops = spec * 1000 / efficiency_of("RTX4090") * HEALTHY_GEMM_SHARE
+    healthy_tflops = spec * 1000 / efficiency_of("RTX4090") * HEALTHY_GEMM_SHARE["bf16"]
     await _report_throughput(fleet, healthy, "RTX 4090", healthy_tflops * 1.05)
     await _report_throughput(fleet, throttled, "RTX 4090", healthy_tflops / 3)
 
@@ -403,6 +405,32 @@ async def test_a_machine_measured_slower_than_its_spec_is_planned_at_its_measure
     # A small job: by spec the cheaper machine would win; at its measured speed it costs more.
     [only] = await _plan(api, 0.4 * spec)
     assert await _machine_of(api, only["offer_id"]) == healthy
+
+    # A cluster plans the same way; the slow member's stored speed sets its share of the pay.
+    created = await api.post(
+        "/api/v1/clusters",
+        json={"compute": {"pflop_hours": 2.2 * spec}, "deadline_hours": 2, "max_machines": 4},
+    )
+    assert created.status_code == 201, created.text
+    cluster = created.json()
+    members = {await _machine_of(api, m["offer_id"]): m for m in cluster["members"]}
+    assert members[throttled]["pflops"] == pytest.approx(spec / 3, rel=1e-4)
+    assert members[healthy]["pflops"] == pytest.approx(spec, rel=1e-4)
+    stored = {await _machine_of(api, m["offer_id"]): m for m in cluster["plan"]["members"]}
+    assert stored[throttled]["measured"] and not stored[healthy]["measured"]
+    # A plan stored before members said how their speed was known still reads.
+    async with unit_of_work(fleet.ctx.sessions) as session:
+        row = await session.get(Cluster, cluster["id"])
+        assert row is not None
+        exact = dict(row.plan["exact"])
+        exact["members"] = [
+            {k: v for k, v in m.items() if k != "measured"} for m in exact["members"]
+        ]
+        row.plan = {**row.plan, "exact": exact}
+    old = await api.get(f"/api/v1/clusters/{cluster['id']}")
+    assert old.status_code == 200, old.text
+    assert [m["measured"] for m in old.json()["plan"]["members"]] == [False, False]
+    assert (await api.post(f"/api/v1/clusters/{cluster['id']}/stop")).status_code == 200
 
     # An inflated benchmark cannot buy speed (or a larger share of a cluster's pay).
     await _report_throughput(fleet, throttled, "RTX 4090", healthy_tflops * 10)

@@ -1,33 +1,45 @@
-"""Measured throughput for the broker: a dense matrix multiply timed on each of this machine's
-GPUs, at BF16, FP16 and FP32, summed over the GPUs (TFLOPS of the whole machine).
+"""Measured throughput for the broker: a dense matrix multiply timed on all of this machine's
+GPUs at once, at BF16, FP16 and FP32 (TFLOPS of the whole machine).
 
-A square GEMM of side `size` is 2·size³ floating-point operations; after a warm-up the agent
-times `repeats` of them and waits for the device to finish. The figure is what the hardware
-delivers as installed (power cap, clocks, cooling, PCIe or a shared GPU included), which a
-vendor's peak cannot say; the broker plans a machine at its measured speed when that is lower
-than its spec (`clusters.throughput`).
+A square GEMM of side `size` is 2·size³ floating-point operations. Every device gets the same
+batches of multiplies and the clock stops when the slowest has finished them, first for a
+warm-up (clocks ramp up), then for at least `seconds`: long enough for a power cap or heat to
+show, and what a data-parallel job sees, since its slowest GPU sets its pace. The figure is what
+the hardware delivers as installed (power cap, clocks, cooling, PCIe, a shared GPU), which a
+vendor's peak cannot say; the broker plans a machine at its measured speed when that is below a
+healthy GPU's (`clusters.throughput`).
 
 Backends: PyTorch on CUDA when the machine has it (the usual stack of an ML host), otherwise
 NumPy on the CPU (FP32 only) for a machine without GPUs. A GPU machine without PyTorch is not
-measured (its CPU speed would say nothing about its GPUs): the facts then say why.
+measured (its CPU speed would say nothing about its GPUs): the facts then say why. A precision
+that fails (no BF16 on an old GPU, out of memory) is left out; the others still count.
+
+The host agent runs this module as a child process (`python -m gp4u.agent.benchmark`, one JSON
+object on stdout), so it can be killed at any time and PyTorch's CUDA contexts and cached
+memory go with it instead of staying in the long-lived agent.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import orjson
+
 from gp4u.agent.facts import query_gpus
 
 PRECISIONS = ("bf16", "fp16", "fp32")
+BATCH = 10  # multiplies queued per device between synchronisations
+BUSY_PCT = 10.0  # a GPU busier than this is in use: measure later
 
 
 class Backend(Protocol):
-    """Runs square matrix multiplies on one device of a machine."""
+    """Runs square matrix multiplies on the devices of a machine."""
 
     name: str
 
@@ -36,35 +48,51 @@ class Backend(Protocol):
     def precisions(self) -> tuple[str, ...]: ...
 
     def prepare(self, device: int, precision: str, size: int) -> Callable[[], None]:
-        """A function doing one GEMM of side `size` on `device` (its inputs allocated)."""
+        """A function queueing one GEMM of side `size` on `device` (inputs allocated)."""
         ...
 
     def synchronise(self, device: int) -> None: ...
 
 
-def gemm_tflops(size: int, repeats: int, seconds: float) -> float:
-    """TFLOPS of `repeats` square GEMMs of side `size` done in `seconds`."""
-    return 2.0 * size**3 * repeats / seconds / 1e12
+def gemm_tflops(size: int, multiplies: int, seconds: float) -> float:
+    """TFLOPS of `multiplies` square GEMMs of side `size` done in `seconds`."""
+    return 2.0 * size**3 * multiplies / seconds / 1e12
+
+
+def _run_for(
+    backend: Backend,
+    multiplies: list[Callable[[], None]],
+    seconds: float,
+    clock: Callable[[], float],
+) -> tuple[int, float]:
+    """Batches on every device until `seconds` have passed: (multiplies per device, seconds)."""
+    for device in range(len(multiplies)):
+        backend.synchronise(device)
+    start, done = clock(), 0
+    while True:
+        for multiply in multiplies:
+            for _ in range(BATCH):
+                multiply()
+        for device in range(len(multiplies)):
+            backend.synchronise(device)
+        done += BATCH
+        elapsed = clock() - start
+        if elapsed >= seconds:
+            return done, elapsed
 
 
 def time_gemm(
     backend: Backend,
-    device: int,
     precision: str,
     size: int,
-    repeats: int,
+    seconds: float,
     clock: Callable[[], float] = time.perf_counter,
 ) -> float:
-    """TFLOPS of one device at one precision: two warm-up multiplies, then `repeats` timed."""
-    multiply = backend.prepare(device, precision, size)
-    for _ in range(2):
-        multiply()
-    backend.synchronise(device)
-    start = clock()
-    for _ in range(repeats):
-        multiply()
-    backend.synchronise(device)
-    return gemm_tflops(size, repeats, max(clock() - start, 1e-9))
+    """TFLOPS of all devices together at one precision, after a warm-up of a quarter as long."""
+    multiplies = [backend.prepare(d, precision, size) for d in range(backend.devices())]
+    _run_for(backend, multiplies, seconds / 4, clock)
+    done, elapsed = _run_for(backend, multiplies, seconds, clock)
+    return gemm_tflops(size, done, elapsed) * len(multiplies)
 
 
 @dataclass(frozen=True)
@@ -72,32 +100,41 @@ class Measurement:
     method: str
     devices: int
     tflops: dict[str, float]  # precision -> whole machine
+    failed: dict[str, str]  # precision -> why it could not be measured
     measured_at: datetime
     seconds: float
 
     def as_facts(self) -> dict[str, Any]:
-        return {
+        facts: dict[str, Any] = {
             "method": self.method,
             "devices": self.devices,
             "tflops": {p: round(v, 3) for p, v in self.tflops.items()},
             "measured_at": self.measured_at.isoformat(),
             "seconds": round(self.seconds, 3),
         }
+        if self.failed:
+            facts["failed"] = self.failed
+        if not self.tflops:
+            facts["error"] = "no precision could be measured"
+        return facts
 
 
 def measure(
-    backend: Backend, size: int, repeats: int, clock: Callable[[], float] = time.perf_counter
+    backend: Backend, size: int, seconds: float, clock: Callable[[], float] = time.perf_counter
 ) -> Measurement:
-    """Every device at every precision the backend supports, summed per precision."""
+    """Every precision the backend supports, all devices at once."""
     started = clock()
-    totals = dict.fromkeys(backend.precisions(), 0.0)
-    for device in range(backend.devices()):
-        for precision in totals:
-            totals[precision] += time_gemm(backend, device, precision, size, repeats, clock)
+    tflops, failed = {}, {}
+    for precision in backend.precisions():
+        try:
+            tflops[precision] = time_gemm(backend, precision, size, seconds, clock)
+        except Exception as exc:  # one precision's failure leaves the others' figures
+            failed[precision] = f"{type(exc).__name__}: {exc}"[:200]
     return Measurement(
-        method=f"{backend.name} gemm {size}x{size}",
+        method=f"{backend.name} gemm {size}",
         devices=backend.devices(),
-        tflops=totals,
+        tflops=tflops,
+        failed=failed,
         measured_at=datetime.now(UTC),
         seconds=clock() - started,
     )
@@ -122,7 +159,8 @@ class TorchCuda:
         dtype, where = self._dtypes[precision], f"cuda:{device}"
         a = self.torch.randn(size, size, dtype=dtype, device=where)
         b = self.torch.randn(size, size, dtype=dtype, device=where)
-        return lambda: self.torch.matmul(a, b)
+        out = self.torch.empty(size, size, dtype=dtype, device=where)
+        return lambda: self.torch.matmul(a, b, out=out)
 
     def synchronise(self, device: int) -> None:
         self.torch.cuda.synchronize(device)
@@ -163,19 +201,32 @@ def _torch_cuda() -> TorchCuda | None:
     return TorchCuda(torch) if torch.cuda.is_available() and torch.cuda.device_count() else None
 
 
-def machine_throughput(has_gpus: bool) -> dict[str, Any]:
+def machine_throughput(has_gpus: bool, seconds: float = 5.0) -> dict[str, Any]:
     """The `throughput` facts of this machine: a measurement, or `{"error": why}`."""
     try:
         torch = _torch_cuda()
         if torch is not None:
-            return measure(torch, size=8192, repeats=20).as_facts()
+            return measure(torch, size=8192, seconds=seconds).as_facts()
         if has_gpus:
             return {"error": "not measured: PyTorch with CUDA is not installed on this machine"}
-        return measure(NumpyCpu(), size=1024, repeats=5).as_facts()
+        return measure(NumpyCpu(), size=1024, seconds=seconds / 5).as_facts()
     except Exception as exc:  # a failed benchmark must never stop the agent
-        return {"error": f"benchmark failed: {type(exc).__name__}: {exc}"}
+        return {"error": f"benchmark failed: {type(exc).__name__}: {exc}"[:300]}
 
 
 def throughput_facts() -> dict[str, Any]:
-    """This machine's `throughput` facts (what host mode sends)."""
-    return machine_throughput(has_gpus=bool(query_gpus()))
+    """This machine's `throughput` facts, or `{"retry": true, ...}` when its GPUs are in use
+    (by anything: the owner's own work too) and it should be measured later."""
+    gpus = query_gpus()
+    busy = max((g.utilization_pct or 0.0 for g in gpus), default=0.0)
+    if busy > BUSY_PCT:
+        return {"retry": True, "error": f"GPUs in use ({busy:.0f} % busy): measuring later"}
+    return machine_throughput(has_gpus=bool(gpus))
+
+
+def main() -> None:
+    sys.stdout.buffer.write(orjson.dumps(throughput_facts()) + b"\n")
+
+
+if __name__ == "__main__":
+    main()

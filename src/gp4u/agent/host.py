@@ -7,8 +7,9 @@ broker is unreachable it keeps trying at the normal interval.
 
 It also runs the sessions the broker hands the machine: each heartbeat reports the machine's
 runs and its answer says which to start or stop (`gp4u.agent.hostruns`). Once registered, while
-no run is using the GPUs, it measures their throughput once per start (`gp4u.agent.benchmark`)
-and sends the figures with its facts from then on. Retired or revoked, the
+no run is using the GPUs, it measures their throughput once per start (`gp4u.agent.benchmark`,
+in a child process beside the heartbeats, killed when a run starts or the agent stops) and sends
+the figures with its facts from then on. Retired or revoked, the
 agent terminates its runs before it exits; stopped by a signal, it leaves them running for the
 next start to pick up."""
 
@@ -20,8 +21,9 @@ import logging
 import os
 import random
 import signal
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,7 +34,6 @@ from typing import Any
 import httpx
 
 from gp4u.agent import AGENT_VERSION
-from gp4u.agent.benchmark import throughput_facts
 from gp4u.agent.broker import BrokerUnavailable, HostBrokerClient, Rejected, Unauthorized
 from gp4u.agent.config import ENV_HOST_TOKEN, HostConfig
 from gp4u.agent.facts import collect_facts
@@ -61,6 +62,9 @@ WHY = {
 }
 # While the broker is unreachable: log the first few failures, then one in this many.
 LOG_EVERY_NTH_FAILURE = 20
+BENCHMARK_COMMAND = (sys.executable, "-m", "gp4u.agent.benchmark")
+BENCHMARK_TIMEOUT_SECONDS = 600.0
+BENCHMARK_RETRY_SECONDS = 900.0  # after the GPUs were busy or a run interrupted it
 
 
 class HostSetupError(Exception):
@@ -189,7 +193,7 @@ class HostAgent:
         saved: SavedHost | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         facts: Callable[[], dict[str, Any]] = collect_facts,
-        benchmark: Callable[[], dict[str, Any]] = throughput_facts,
+        benchmark: Sequence[str] = BENCHMARK_COMMAND,
         jitter: Callable[[], float] = random.random,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -205,8 +209,10 @@ class HostAgent:
         self.machine_id: int | None = saved.machine_id if saved else None
         self.resumed = saved is not None
         self._collect_facts = facts
-        self._benchmark = benchmark if config.benchmark else None
+        self._benchmark = tuple(benchmark) if config.benchmark else None
         self.throughput: dict[str, Any] | None = None  # the benchmark's facts, once measured
+        self._measuring: asyncio.Task[None] | None = None
+        self._measure_after = monotonic()
         self._jitter = jitter
         self._monotonic = monotonic
         self.heartbeat_seconds = config.heartbeat_seconds
@@ -282,22 +288,52 @@ class HostAgent:
             return None
         if self.throughput is not None:
             facts = {**facts, "throughput": self.throughput}
+        elif self._benchmark is None:
+            facts = {
+                **facts,
+                "throughput": {"error": "not measured: the agent runs --no-benchmark"},
+            }
         self.facts = facts
         return facts
 
-    async def _benchmark_if_idle(self) -> None:
-        """Measure the GPUs once per start, while no run is using them (a run starts only from
-        a heartbeat answer, and calls never overlap); the next call then carries the facts."""
-        if self._benchmark is None or self.throughput is not None:
+    # --- the throughput benchmark ----------------------------------------------------------
+
+    def _measure_when_idle(self) -> None:
+        """After each heartbeat's runs were obeyed: start the benchmark once per start while
+        no run is live, and kill it as soon as one is (it would slow the renter's work)."""
+        busy = any(run.state == "running" for run in self.runs.report())
+        if busy and self._measuring is not None:
+            log.info("a run started: stopping the gpu benchmark, measuring later")
+            self._measuring.cancel()
+            self._measuring = None
+            self._measure_after = self._monotonic() + BENCHMARK_RETRY_SECONDS
+        elif (
+            not busy
+            and self._benchmark is not None
+            and self.throughput is None
+            and self._measuring is None
+            and self._monotonic() >= self._measure_after
+        ):
+            self._measuring = asyncio.create_task(self._measure(self._benchmark))
+
+    async def _measure(self, command: tuple[str, ...]) -> None:
+        result = await _run_benchmark(command)
+        self._measuring = None
+        if result.get("retry"):
+            log.info("gpu benchmark deferred", reason=result.get("error"))
+            self._measure_after = self._monotonic() + BENCHMARK_RETRY_SECONDS
             return
-        if any(run.state == "running" for run in self.runs.report()):
-            return
-        try:
-            self.throughput = await asyncio.to_thread(self._benchmark)
-        except Exception as exc:  # never let the benchmark stop the heartbeats
-            self.throughput = {"error": f"benchmark failed: {type(exc).__name__}: {exc}"}
-        self._calls_since_facts = None
-        log.info("gpu throughput measured", **self.throughput)
+        self.throughput = result
+        self._calls_since_facts = None  # the next call carries the figures
+        log.info("gpu throughput measured", throughput=result)
+        self.wake.set()
+
+    async def stop_measuring(self) -> None:
+        task, self._measuring = self._measuring, None
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
 
     async def _register(self) -> None:
         assert self.config.token
@@ -350,8 +386,8 @@ class HostAgent:
             return
         if beat.action != "continue":
             log.warning("unknown heartbeat action, carrying on", action=beat.action)
-        await self._benchmark_if_idle()
         await self.runs.apply(beat.runs, beat.runs_problem)
+        self._measure_when_idle()
 
     def _succeeded(
         self, facts_sent: dict[str, Any] | None, heartbeat_seconds: float | None
@@ -411,6 +447,8 @@ class HostAgent:
             machine_id=self.machine_id,
             **details,
         )
+        if self._measuring is not None:
+            self._measuring.cancel()
         if outcome in (HostOutcome.RETIRED, HostOutcome.REVOKED):
             self.runs.stop_all()
 
@@ -445,8 +483,37 @@ class HostAgent:
                 call.cancel()
                 with suppress(asyncio.CancelledError):
                     await call
+            await self.stop_measuring()
             ending = self.outcome in (HostOutcome.RETIRED, HostOutcome.REVOKED)
             await self.runs.settle(cancel=not ending)
+
+
+async def _run_benchmark(command: Sequence[str]) -> dict[str, Any]:
+    """The benchmark child's JSON object, or `{"error": why}`; killed when cancelled."""
+    try:
+        child = await asyncio.create_subprocess_exec(
+            *command,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+    except OSError as exc:
+        return {"error": f"benchmark failed to start: {exc}"}
+    try:
+        out, _ = await asyncio.wait_for(child.communicate(), BENCHMARK_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return {"error": f"benchmark timed out after {BENCHMARK_TIMEOUT_SECONDS:.0f} s"}
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+    try:
+        result = json.loads(out.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError, UnicodeDecodeError):
+        result = None
+    if not isinstance(result, dict):
+        return {"error": f"benchmark failed (exit code {child.returncode}, no result)"}
+    return result
 
 
 def run_host(

@@ -27,6 +27,7 @@ from gp4u.clusters.states import MemberState
 from gp4u.hosts import repository as hosts_repo
 from gp4u.hosts import service as hosts
 from gp4u.jobs.context import JobContext
+from gp4u.offers.fields import MEASURED_COLUMNS
 from gp4u.offers.models import Offer
 from gp4u.providers.hosts.port import host_ref
 from gp4u.providers.interface import Capability
@@ -103,6 +104,7 @@ def _record(offer: Offer, in_use: int) -> dict[str, Any]:
         "spot": offer.spot,
         "reliability": offer.reliability,
         "available_count": max(0, count - in_use),
+        **{column: getattr(offer, column) for column in MEASURED_COLUMNS},
     }
 
 

@@ -121,8 +121,9 @@ class MemberOut(BaseModel):
     price_per_hour: float = Field(description="USD per instance-hour.")
     pflops_each: float = Field(description="Useful PFLOPS of one instance.")
     measured: bool = Field(
+        False,
         description="True when pflops_each is the machine's own measured speed (its node agent's "
-        "benchmark), below what its GPUs' spec would give."
+        "benchmark), below what its GPUs' spec would give.",
     )
     cost: float = Field(description="USD for all its instances.")
 

@@ -157,6 +157,12 @@ def _plan_view(plan: Plan, req: JobRequirement) -> dict[str, Any]:
     }
 
 
+def _stored_plan(plan: dict[str, Any]) -> dict[str, Any]:
+    """A plan as stored with its cluster; plans stored before members said whether their speed
+    was measured (migration 0013) read as not measured."""
+    return {**plan, "members": [{"measured": False, **m} for m in plan["members"]]}
+
+
 def _change_view(change: Change) -> dict[str, Any]:
     return {
         "constraint": change.constraint,
@@ -473,7 +479,7 @@ def cluster_view(
         "requirement": cluster.requirement,
         "deadline_at": cluster.deadline_at,
         "machine_hours_cap": cluster.machine_hours_cap,
-        "plan": cluster.plan["exact"],
+        "plan": _stored_plan(cluster.plan["exact"]),
         "progress": {
             "required_pflop_hours": cluster.pflop_hours,
             "delivered_pflop_hours": round(total, 6),

@@ -19,12 +19,13 @@ utilisation). Figures, by architecture:
 
 Measured figures: where a machine's own node agent timed a dense matrix multiply (GP4U hosts'
 machines, `agent.benchmark`), its throughput is the measured TFLOPS / HEALTHY_GEMM_SHARE x the
-efficiency, and never more than the spec figure. A large cuBLAS GEMM reaches about 75 % of the
-vendor's dense peak on a healthy data-centre GPU (H100 SXM 700-750 of 989 TFLOPS BF16; A100 and
-consumer cards do better), so a healthy machine keeps its spec figure, and one that measures
-slower (power-capped, throttling, a shared or mis-seated GPU) is planned at its real speed. The
-cap keeps a host from buying a larger share of a cluster's pay with an inflated benchmark; a GPU
-without spec figures is planned at its measured speed alone.
+efficiency, and never more than the spec figure. The healthy shares are set low on purpose, so
+a healthy machine keeps its spec figure: a large cuBLAS GEMM reaches 70-75 % of the dense peak
+at BF16/FP16 on an H100 SXM (700-750 of 989 TFLOPS) and more on an A100, and FP32 SGEMM without
+tensor cores about 60-70 % on Ada consumer cards (whose FP32 peak counts dual issue). A machine
+that measures slower (power-capped, throttling, a shared or badly seated GPU) is planned at its
+real speed. The cap keeps a host from buying a larger share of a cluster's pay with an inflated
+benchmark. A precision the spec has no figure for stays unusable, measured or not.
 
 Scaling: a job on m machines delivers `scaling_factor(m)` of the sum of its members' throughput,
 losing 5 % per doubling of machines (1 machine 100 %, 2: 95 %, 3-4: 90.25 %, 5-8: 85.7 %, ...),
@@ -70,7 +71,8 @@ EFFICIENCY_BY_ARCHITECTURE: dict[str, float] = {
 }
 DEFAULT_EFFICIENCY = 0.30
 LOSS_PER_DOUBLING = 0.05
-HEALTHY_GEMM_SHARE = 0.75
+# Share of the vendor's dense peak a long, large GEMM reaches on a healthy GPU (see above).
+HEALTHY_GEMM_SHARE: dict[Precision, float] = {"bf16": 0.70, "fp16": 0.70, "fp32": 0.60}
 
 Floats = npt.NDArray[np.float64]
 
@@ -122,15 +124,18 @@ def instance_pflops(
 
 
 def with_measured(
-    spec_pflops: Floats, measured_tflops: Floats, efficiency: Floats
+    spec_pflops: Floats, measured_tflops: Floats, efficiency: Floats, precision: Precision
 ) -> tuple[Floats, npt.NDArray[np.bool_]]:
-    """Useful PFLOPS of instances given what their agents measured (NaN: not measured): the
-    measured rate as a healthy GPU's peak at the generation's efficiency, at most the spec;
-    and where the measured figure set it (below the spec, or no spec)."""
+    """Useful PFLOPS of instances given what their agents measured at `precision` (NaN: not
+    measured): the measured rate as a healthy GPU's peak at the generation's efficiency, at most
+    the spec figure; and where the measured figure set it. Without a spec figure (an unknown GPU,
+    or one without that precision) there is no throughput, measured or not."""
     measured = np.asarray(measured_tflops, dtype=np.float64)
-    scaled = measured / HEALTHY_GEMM_SHARE * np.asarray(efficiency, dtype=np.float64) / 1000.0
-    pflops = np.where(np.isnan(measured), spec_pflops, np.fmin(spec_pflops, scaled))
-    return pflops, ~np.isnan(measured) & ~(pflops >= spec_pflops)
+    share = HEALTHY_GEMM_SHARE[precision]
+    scaled = measured / share * np.asarray(efficiency, dtype=np.float64) / 1000.0
+    pflops = np.fmin(spec_pflops, np.where(np.isnan(measured), np.inf, scaled))
+    pflops = np.where(np.isnan(spec_pflops), np.nan, pflops)
+    return pflops, pflops < spec_pflops
 
 
 def compute_from_gpu_hours(gpu_hours: float, gpu: str, precision: Precision = "bf16") -> Compute:

@@ -65,11 +65,12 @@ class MeasuredOut(BaseModel):
     """The GPUs' throughput the machine's agent measured (a timed dense matrix multiply)."""
 
     tflops: dict[str, float] | None = Field(
-        description="Whole-machine TFLOPS by precision (bf16, fp16, fp32), as published on the "
-        "machine's offer; the cluster planner uses them when below the GPUs' spec."
+        description="TFLOPS of the listed GPUs by precision (bf16, fp16, fp32), as published on "
+        "the machine's offer; the cluster planner plans the machine at this speed when it is "
+        "below what a healthy GPU of its kind measures."
     )
-    measured_at: str | None
-    method: str | None = Field(description="How it was measured, e.g. `torch-cuda gemm 8192x8192`.")
+    measured_at: str | None = Field(description="When the agent measured (ISO 8601, its clock).")
+    method: str | None = Field(description="How it was measured, e.g. `torch-cuda gemm 8192`.")
     note: str | None = Field(description="Why there are no figures, when there are none.")
 
 

@@ -464,11 +464,11 @@ async def agent_heartbeat(
         for day, seconds in _by_day(previous, now):
             await repo.add_uptime(session, machine.id, day, seconds)
     machine.last_heartbeat_at = now
-    measured_before = measured_tflops(machine.agent_facts, machine.gpu_check)
+    measured_before = _measured(machine)
     if facts:
         machine.agent_facts = facts
         _check_gpus(machine)
-    if not was_online or measured_tflops(machine.agent_facts, machine.gpu_check) != measured_before:
+    if not was_online or _measured(machine) != measured_before:
         await _publish_soon(session, now)
     return {
         "machine_id": machine.id,
@@ -521,6 +521,10 @@ async def _publish_soon(session: AsyncSession, now: datetime) -> None:
     await outbox.enqueue_once(session, PUBLISH_JOB, now, {})
 
 
+def _measured(machine: HostMachine) -> dict[str, float]:
+    return measured_tflops(machine.agent_facts, machine.gpu_check, machine.gpu_count)
+
+
 def _offer(machine: HostMachine, available: bool) -> ProviderOffer:
     return ProviderOffer(
         provider=PROVIDER,
@@ -540,7 +544,7 @@ def _offer(machine: HostMachine, available: bool) -> ProviderOffer:
         available_count=1 if available else 0,
         inet_down_mbps=machine.inet_down_mbps,
         inet_up_mbps=machine.inet_up_mbps,
-        measured_tflops=measured_tflops(machine.agent_facts, machine.gpu_check) or None,
+        measured_tflops=_measured(machine) or None,
     )
 
 
@@ -608,7 +612,9 @@ def machine_view(machine: HostMachine, now: datetime, settings: Settings | None)
             "gpu_check": machine.gpu_check,
             "gpu_check_detail": machine.gpu_check_detail,
             "awaiting_registration": machine.agent_token_digest is not None,
-            "throughput": throughput_view(machine.agent_facts, machine.gpu_check),
+            "throughput": throughput_view(
+                machine.agent_facts, machine.gpu_check, machine.gpu_count
+            ),
         },
         "bookable": settings is not None and not_bookable_reason(machine, now, settings) is None,
         "not_bookable_reason": not_bookable_reason(machine, now, settings) if settings else None,

@@ -30,7 +30,8 @@ _FLOATS = frozenset(
 )
 _MEASURED = (
     " TFLOPS of the whole instance in a dense matrix multiply, measured by the machine's own node "
-    "agent (GP4U hosts' machines); the planner uses it when it is below the GPU's spec."
+    "agent (GP4U hosts' machines); the cluster planner plans the machine at this speed when it is "
+    "below what a healthy GPU of its kind measures."
 )
 
 

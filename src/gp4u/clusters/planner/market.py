@@ -104,7 +104,7 @@ def market_from_records(
         [r.get(f"measured_{precision}_tflops") or np.nan for r in records], dtype=np.float64
     )
     pflops, measured_used = with_measured(
-        spec, measured, np.array([efficiency_of(g) for g in gpus])
+        spec, measured, np.array([efficiency_of(g) for g in gpus]), precision
     )
     return PlanMarket(
         ids=np.array([int(r["id"]) for r in records], dtype=np.int64),
@@ -216,6 +216,7 @@ def market_from_index(
         spec,
         index.numbers[f"measured_{precision}_tflops"][slots],
         efficiency[index.texts["gpu"][slots]],
+        precision,
     )
     return PlanMarket(
         ids=index.ids[slots].astype(np.int64),

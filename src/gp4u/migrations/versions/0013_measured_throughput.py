@@ -28,6 +28,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("offers") as batch_op:
+    # Natively, never by rebuilding the table: dropping `offers` in a rebuild would cascade
+    # to the price history (SQLite runs with foreign keys on).
+    with op.batch_alter_table("offers", recreate="never") as batch_op:
         for column in reversed(COLUMNS):
             batch_op.drop_column(column)
