@@ -105,7 +105,10 @@ def test_four_processes_share_one_bucket_and_the_provider_never_sees_too_many(
     assert failures == [0, 0, 0, 0]  # no request refused: never a 429
     arrivals = [r["at"] for r in httpx.get(f"{fake_process}/_fake/requests").json()]
     assert len(arrivals) == 1000
-    assert kit.max_in_window(arrivals, 1.0) <= 10
+    # One bucket for all four: 1,000 calls at 10/s take ~99 s (four buckets: ~25 s), and the
+    # provider's own per-second count never passed its limit (no 429 above). No sliding-window
+    # count: a loaded machine may delay a send until just before the next one.
+    assert max(arrivals) - min(arrivals) >= 0.98 * (1000 - 10) / 10
 
 
 async def test_a_breaker_opened_by_one_process_fails_fast_in_another(
