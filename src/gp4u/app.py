@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 
 from gp4u import __version__
 from gp4u.accounts.endpoints import routers as account_routers
@@ -43,6 +42,7 @@ from gp4u.wallet.rails import build_rails
 from gp4u.web.errors import document_error_envelope, install_error_handlers
 from gp4u.web.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gp4u.web.responses import FastJSON
+from gp4u.web.spa import install_spa
 from gp4u.wizard.endpoints import router as wizard_router
 from gp4u.worker.context import open_context
 from gp4u.worker.inprocess import InProcessRunner
@@ -152,9 +152,7 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/api/docs")
+    install_spa(app)  # the web UI at /: after every other route, it answers the rest
 
     return app
 

@@ -1,0 +1,100 @@
+// The app shell around every page: a skip link, the header (brand, navigation, login state,
+// theme toggle), the page itself and the toasts.
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { Link, NavLink, Outlet, useNavigate } from "react-router";
+
+import { api } from "../api/client";
+import { describeError } from "../api/errors";
+import { clearLogin, readLogin } from "../api/login";
+import { ME_KEY, useMe } from "../auth/useMe";
+import { ThemeToggle } from "./theme";
+import { useToast } from "./toasts";
+
+/** Pages in the main navigation. Later pages (sessions, wallet, host, …) are added here. */
+const NAV: readonly { to: string; label: string; end?: boolean }[] = [
+  { to: "/", label: "Marketplace", end: true },
+  { to: "/account", label: "Account" },
+];
+
+export function Shell() {
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to="/" className="brand" aria-label="GP4U home">
+          <span aria-hidden="true" className="brand-mark">
+            ▦
+          </span>
+          GP4U
+        </Link>
+        <nav aria-label="Main" className="mainnav">
+          <ul>
+            {NAV.map((item) => (
+              <li key={item.to}>
+                <NavLink to={item.to} end={item.end ?? false}>
+                  {item.label}
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="topbar-tools">
+          <LoginState />
+          <ThemeToggle />
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </div>
+  );
+}
+
+function LoginState() {
+  const me = useMe();
+  const client = useQueryClient();
+  const toast = useToast();
+  const navigate = useNavigate();
+  const logout = useMutation({
+    mutationFn: async () => {
+      const login = readLogin();
+      if (login) {
+        // Ending the login on the server is best effort: the tokens are forgotten here anyway.
+        await api.POST("/api/v1/auth/logout", { body: { refresh_token: login.refreshToken, everywhere: false } });
+      }
+    },
+    onSettled: (_data, error) => {
+      clearLogin();
+      client.removeQueries({ queryKey: ME_KEY });
+      if (error) toast({ kind: "info", title: "Logged out here", detail: describeError(error) });
+      else toast({ kind: "success", title: "Logged out" });
+      navigate("/");
+    },
+  });
+
+  if (me.isPending) return null;
+  if (me.data === null || me.isError) {
+    return (
+      <Link className="button button-quiet" to="/login">
+        Log in
+      </Link>
+    );
+  }
+  if (me.data.auth_mode === "local") {
+    return (
+      <span className="login-state" title="This server runs in local mode: one user, no login.">
+        Local mode
+      </span>
+    );
+  }
+  return (
+    <span className="login-state">
+      <span className="login-name">{me.data.display_name || me.data.email}</span>
+      <button type="button" className="button button-quiet" onClick={() => logout.mutate()} disabled={logout.isPending}>
+        Log out
+      </button>
+    </span>
+  );
+}

@@ -1,0 +1,98 @@
+// The home page: search the market, sort, and open an offer. Everything a user chooses here is
+// in the URL (query, sort, open offer), so a link shows someone else the same thing.
+import { useCallback, useEffect, useMemo, useRef } from "react";
+
+import { ApiError, describeError } from "../api/errors";
+import type { Offer } from "../api/types";
+import { count } from "./format";
+import { OfferPanel } from "./OfferPanel";
+import { OffersTable } from "./OffersTable";
+import { QueryBar } from "./QueryBar";
+import { nextSort, useSearchState } from "./searchState";
+import { useOffers } from "./useOffers";
+
+export function MarketplacePage() {
+  const [state, update] = useSearchState();
+  const results = useOffers(state.q, state.sort);
+  const { offers, fetchNextPage, hasNextPage, isFetchingNextPage } = results;
+  const lastRow = useRef<HTMLElement | null>(null);
+
+  useEffect(() => {
+    document.title = state.q ? `${state.q} · GP4U marketplace` : "GP4U marketplace";
+  }, [state.q]);
+
+  const onSort = useCallback((field: string) => update({ sort: nextSort(state.sort, field) }), [state.sort, update]);
+  const onSelect = useCallback(
+    (offer: Offer) => {
+      lastRow.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      update({ offer: offer.id });
+    },
+    [update],
+  );
+  const onClose = useCallback(() => {
+    update({ offer: null });
+    lastRow.current?.focus({ preventScroll: true });
+  }, [update]);
+  const onNeedMore = useCallback(() => void fetchNextPage(), [fetchNextPage]);
+
+  const error = results.error instanceof ApiError ? results.error : null;
+  const queryRejected = error !== null && error.isClientError;
+  const shown = queryRejected ? [] : offers;
+  const simulated = useMemo(() => shown.some((o) => o.source === "simulated"), [shown]);
+  const stale = useMemo(() => shown.some((o) => o.stale), [shown]);
+  const selected = state.offer;
+  const summary = selected === null ? undefined : shown.find((o) => o.id === selected);
+  const partner = selected === null ? undefined : shown.find((o) => o.id !== selected)?.id;
+
+  return (
+    <div className={`market${selected !== null ? " has-panel" : ""}`}>
+      <section className="market-main" aria-labelledby="market-title">
+        <div className="market-heading">
+          <h1 id="market-title">GPU marketplace</h1>
+          <p className="result-count" role="status">
+            {results.isPending
+              ? "Searching…"
+              : queryRejected
+                ? "No results: fix the query."
+                : `${count(shown.length)}${hasNextPage ? "+" : ""} offer${shown.length === 1 ? "" : "s"}${results.isFetching && !isFetchingNextPage ? " · updating…" : ""}`}
+          </p>
+        </div>
+        <QueryBar serverError={queryRejected ? error : null} />
+        {results.isError && !queryRejected ? (
+          <p className="notice notice-stale" role="alert">
+            Could not load offers: {describeError(results.error)}
+          </p>
+        ) : null}
+        {simulated ? (
+          <p className="notice notice-simulated">
+            <strong>Simulated market.</strong> Offers marked <span className="badge badge-simulated">Simulated</span> are generated
+            around published list prices because no provider data has arrived yet; they are not real offers.
+          </p>
+        ) : null}
+        {stale ? (
+          <p className="notice notice-stale">
+            Offers marked <span className="badge badge-stale">Stale</span> come from providers that have not been confirmed recently:
+            their prices may be out of date.
+          </p>
+        ) : null}
+        {!results.isPending && !queryRejected && shown.length === 0 ? (
+          <p className="empty">No offers match this search.</p>
+        ) : (
+          <OffersTable
+            offers={shown}
+            sort={state.sort}
+            onSort={onSort}
+            selectedId={selected}
+            onSelect={onSelect}
+            hasMore={Boolean(hasNextPage) && !queryRejected}
+            loadingMore={isFetchingNextPage}
+            onNeedMore={onNeedMore}
+          />
+        )}
+      </section>
+      {selected !== null ? <OfferPanel offerId={selected} summary={summary} partnerId={partner} onClose={onClose} /> : null}
+    </div>
+  );
+}
+
+export default MarketplacePage;
