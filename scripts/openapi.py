@@ -17,22 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from gp4u.app import create_app
+from gp4u.app import openapi_document
 from gp4u.offers.fields import ALIASES, DEFAULT_SORT, FIELDS
-from gp4u.settings import Settings
-
-
-def openapi_document() -> dict[str, Any]:
-    settings = Settings(
-        _env_file=None,  # a developer's .env must not change the document
-        env="test",
-        database_url="sqlite+aiosqlite://",
-        secret_key="document-only-" + "x" * 32,
-        migrate_on_start=False,
-        simulated_market=False,
-        catalog_url=None,
-    )
-    return create_app(settings, background_jobs=False).openapi()
 
 
 def query_fields() -> dict[str, Any]:

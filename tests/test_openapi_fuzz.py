@@ -26,7 +26,7 @@ from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from structlog.dev import plain_traceback
 
-from gp4u.app import create_app
+from gp4u.app import create_app, openapi_document
 from gp4u.db.engine import create_engine, session_factory
 from gp4u.fakes import catalog, kit, vastai
 from gp4u.kit.clock import FrozenClock
@@ -57,21 +57,8 @@ CONFIG = schemathesis.Config.from_dict(
 )
 
 
-def _document() -> dict[str, Any]:
-    """The OpenAPI document, from an app that is never started (the document does not depend on
-    the database): pytest needs the operations when it collects the tests."""
-    settings = Settings(
-        env="test",
-        database_url="sqlite+aiosqlite://",
-        secret_key="document-only-" + "x" * 32,
-        migrate_on_start=False,
-        simulated_market=False,
-        catalog_url=None,
-    )
-    return create_app(settings, background_jobs=False).openapi()
-
-
-SCHEMA = schemathesis.openapi.from_dict(_document(), config=CONFIG).exclude(path=ENDLESS)
+# pytest needs the operations when it collects the tests.
+SCHEMA = schemathesis.openapi.from_dict(openapi_document(), config=CONFIG).exclude(path=ENDLESS)
 
 
 @pytest.fixture(autouse=True)

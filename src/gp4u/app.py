@@ -182,4 +182,19 @@ def app_from_env() -> FastAPI:
     return create_app(settings)
 
 
-__all__ = ["create_app"]
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document, from an app that is never started (it does not depend on the
+    database, the environment or a developer's .env)."""
+    settings = Settings(
+        _env_file=None,
+        env="test",
+        database_url="sqlite+aiosqlite://",
+        secret_key="document-only-" + "x" * 32,
+        migrate_on_start=False,
+        simulated_market=False,
+        catalog_url=None,
+    )
+    return create_app(settings, background_jobs=False).openapi()
+
+
+__all__ = ["create_app", "openapi_document"]
