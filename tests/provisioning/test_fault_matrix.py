@@ -245,7 +245,9 @@ async def test_launch_job_delivered_twice_at_once_makes_one_machine(rig: BrokerR
         *(run_job(rig.ctx, "sessions.launch", {"session_id": session_id}) for _ in range(2))
     )
     rig.heal()
-    assert sorted(states) == ["provisioning", "starting"]
+    # One launched; the other found it in flight ("provisioning") or, when the machine was slow
+    # to schedule it, already launched ("starting"). Either way: one machine, no failed session.
+    assert "starting" in states and set(states) <= {"provisioning", "starting"}, states
     [made] = live_tagged(rig.vast)
     view = await rig.view(session_id)
     assert (view["state"], view["instance_id"]) == ("starting", made.id)
