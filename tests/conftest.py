@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -24,7 +23,10 @@ from gp4u.fakes import catalog, kit
 from gp4u.kit.clock import FrozenClock
 from gp4u.ledger import service as ledger
 from gp4u.models import metadata
+from gp4u.providers.gateway import Gateway
+from gp4u.providers.local.adapter import LocalAdapter
 from gp4u.settings import Settings
+from tests.factories import asgi_client
 
 # The shared sample data sits next to the repository (../shared/data); GP4U_SHARED_DATA overrides.
 SHARED = Path(
@@ -144,10 +146,8 @@ def app(settings: Settings, engine: AsyncEngine, clock: FrozenClock) -> FastAPI:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """The real app on the test database, called in-process over ASGI."""
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gp4u.test") as c:
-            yield c
+    async with asgi_client(app) as c:
+        yield c
 
 
 @pytest.fixture
@@ -159,10 +159,8 @@ async def accounts_client(
     app = create_app(
         settings.model_copy(update={"auth": "accounts"}), clock=clock, background_jobs=False
     )
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gp4u.test") as c:
-            yield c
+    async with asgi_client(app) as c:
+        yield c
 
 
 @pytest.fixture
@@ -183,3 +181,15 @@ def generated_catalogs() -> Iterator[kit.RunningFake]:
 def env_without_gp4u() -> Iterator[dict[str, str]]:
     """The environment for CLI subprocesses, without the developer's GP4U_* settings."""
     yield {k: v for k, v in os.environ.items() if not k.startswith("GP4U_")}
+
+
+@pytest.fixture
+async def local(tmp_path: Path) -> AsyncIterator[LocalAdapter]:
+    """The local provider's adapter on a fresh data dir; whatever it ran for deployment `t1`
+    is terminated afterwards."""
+    gateway = Gateway()
+    adapter = LocalAdapter.create("local", gateway, options={"data_dir": str(tmp_path)})
+    yield adapter
+    for instance in await adapter.list_tagged("t1"):
+        await adapter.terminate(instance.instance_id)
+    await gateway.aclose()

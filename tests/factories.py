@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 import httpx
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gp4u.db.engine import unit_of_work
 from gp4u.offers import service
 from gp4u.providers.base import ParseReport, ProviderOffer
+
+
+@asynccontextmanager
+async def asgi_client(
+    app: FastAPI, base_url: str = "http://gp4u.test", **headers: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app, started (lifespan) and called in-process over ASGI."""
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url=base_url, headers=headers
+        ) as client:
+            yield client
 
 
 def offer(**overrides: Any) -> ProviderOffer:

@@ -8,12 +8,11 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from gp4u.providers.gateway import Gateway
 from gp4u.providers.interface import InstanceState, LaunchRequest, Tags
 from gp4u.providers.local.adapter import OFFER_REF, LocalAdapter
 from tests.agent.broker import SECRET, TOKEN, RunningBroker, pid_alive, until, until_async
@@ -96,16 +95,6 @@ def test_sigterm_stops_agent_and_workload(
     assert process.wait(EXIT_TIMEOUT) == 0
     assert not pid_alive(workload)
     assert broker.state.done == []
-
-
-@pytest.fixture
-async def local(tmp_path: Path) -> AsyncIterator[LocalAdapter]:
-    gateway = Gateway()
-    adapter = LocalAdapter.create("local", gateway, options={"data_dir": str(tmp_path)})
-    yield adapter
-    for found in await adapter.list_tagged("t1"):
-        await adapter.terminate(found.instance_id)
-    await gateway.aclose()
 
 
 async def test_the_local_provider_sees_the_instance_gone_after_a_broker_shutdown(

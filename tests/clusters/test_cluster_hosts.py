@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -42,6 +41,7 @@ from gp4u.reservations import lifecycle as reservation_manager
 from gp4u.settings import Settings
 from gp4u.worker.inprocess import run_due_jobs
 from tests.conftest import T0
+from tests.factories import asgi_client
 from tests.reservations.support import beat
 from tests.reservations.test_no_double_booking import fund, host_principal, overlaps
 
@@ -64,10 +64,8 @@ def host_app(settings: Settings, engine: AsyncEngine, clock: FrozenClock) -> Fas
 
 @pytest.fixture
 async def api(host_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(host_app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gp4u.test") as client:
-            yield client
+    async with asgi_client(host_app) as client:
+        yield client
 
 
 class Hosts:

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gp4u.app import create_app
 from gp4u.kit.clock import FrozenClock
 from gp4u.settings import Settings
-from tests.costs.support import asgi_client, with_costs
+from tests.costs.support import with_costs
+from tests.factories import asgi_client
 from tests.provisioning import conftest as provisioning
 
 # The session tests' fixtures: a fake Vast.ai on a real port and GP4U launching on it.

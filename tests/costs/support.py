@@ -7,13 +7,11 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-import httpx
 import uvicorn
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,16 +28,6 @@ def with_costs(app: FastAPI) -> FastAPI:
     if not any(getattr(r, "path", "").startswith(router.prefix) for r in app.routes):
         app.include_router(router)
     return app
-
-
-@asynccontextmanager
-async def asgi_client(app: FastAPI, **headers: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://gp4u.test", headers=headers
-        ) as client:
-            yield client
 
 
 def free_port() -> int:

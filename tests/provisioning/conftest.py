@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,6 +17,7 @@ from gp4u.fakes.kit import FakeState, RunningFake
 from gp4u.kit.clock import FrozenClock
 from gp4u.providers import registry
 from gp4u.settings import Settings
+from tests.factories import asgi_client
 
 OFFERS = 40
 
@@ -69,7 +69,5 @@ def broker_app(
 
 @pytest.fixture
 async def broker(broker_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(broker_app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://broker.test") as client:
-            yield client
+    async with asgi_client(broker_app, base_url="http://broker.test") as client:
+        yield client

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -31,6 +30,7 @@ from gp4u.reservations import lifecycle
 from gp4u.settings import Settings
 from gp4u.worker.inprocess import run_due_jobs
 from tests.conftest import T0
+from tests.factories import asgi_client
 from tests.reservations.support import beat, check_in, wallet
 from tests.reservations.test_no_double_booking import fund, host_principal, machines_online
 
@@ -54,10 +54,8 @@ def local_app(
 
 @pytest.fixture
 async def api(local_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(local_app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gp4u.test") as client:
-            yield client
+    async with asgi_client(local_app) as client:
+        yield client
 
 
 class Rig:

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gp4u.app import create_app
@@ -16,6 +15,7 @@ from gp4u.kit.clock import FrozenClock
 from gp4u.settings import Settings
 from gp4u.sources.jobs import sync_schedules
 from gp4u.worker.context import open_context
+from tests.factories import asgi_client
 
 
 @pytest.fixture
@@ -30,10 +30,8 @@ async def api(
         }
     )
     app = create_app(configured, clock=clock, background_jobs=False)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gp4u.test") as client:
-            yield client
+    async with asgi_client(app) as client:
+        yield client
 
 
 async def test_the_provider_list_says_what_each_can_do_and_why_not(

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+
+from tests.factories import asgi_client
 
 INDEX = '<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head><body><div id="root"></div></body></html>'
 
@@ -26,10 +27,8 @@ def _build(dist: Path) -> Path:
 
 async def _client(app: FastAPI, dist: Path) -> AsyncIterator[httpx.AsyncClient]:
     app.state.web_dist = dist
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gp4u.test") as c:
-            yield c
+    async with asgi_client(app) as c:
+        yield c
 
 
 @pytest.fixture

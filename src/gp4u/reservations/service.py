@@ -137,23 +137,15 @@ async def book(
         )
         with _refused_overlap(machine.id):
             reservation = SimpleNamespace(id=await repo.insert_new(session, values), **values)
-        event = event_values(
+        await _announce_booking(
+            session,
+            machine,
+            reservation.id,
             now,
-            "reservation_booked",
             actor=principal.user_id,
-            reservation_id=reservation.id,
-            machine_id=machine.id,
+            message=f"was booked for {span}.",
             held_micros=amount,
         )
-        note = notification_values(
-            machine.owner,
-            kind="machine_booked",
-            message=f"Machine {machine.name} ({machine.gpu_count}× {machine.gpu}) was booked "
-            f"for {span}.",
-            payload={"machine_id": machine.id, "reservation_id": reservation.id},
-            now=now,
-        )
-        await repo.insert_event_and_note(session, event, note)
         return reservation_view(reservation, now)
 
     payload = {
@@ -276,25 +268,48 @@ async def book_for_cluster(
             reservation_id = await repo.insert_new(session, values)
     except IntegrityError:
         return f"machine {machine_id} was booked for that time meanwhile"
+    await _announce_booking(
+        session,
+        machine,
+        reservation_id,
+        now,
+        actor=owner,
+        message=f"is running a member of cluster {cluster_id} until {end:%Y-%m-%d %H:%M} UTC "
+        "at the latest; you are paid your share of the cluster's host pool by contribution when "
+        "the cluster ends.",
+        cluster_id=cluster_id,
+    )
+    return await repo.get(session, reservation_id) or f"reservation {reservation_id} vanished"
+
+
+async def _announce_booking(
+    session: AsyncSession,
+    machine: hosts.Machine,
+    reservation_id: int,
+    now: datetime,
+    *,
+    actor: str,
+    message: str,
+    **detail: Any,
+) -> None:
+    """The booking's audit event and its host's notification ("Machine … <message>"), written
+    together (one statement on PostgreSQL)."""
     event = event_values(
         now,
         "reservation_booked",
-        actor=owner,
+        actor=actor,
         reservation_id=reservation_id,
         machine_id=machine.id,
-        cluster_id=cluster_id,
+        **detail,
     )
     note = notification_values(
         machine.owner,
         kind="machine_booked",
-        message=f"Machine {machine.name} ({machine.gpu_count}× {machine.gpu}) is running a "
-        f"member of cluster {cluster_id} until {end:%Y-%m-%d %H:%M} UTC at the latest; you are "
-        "paid your share of the cluster's host pool by contribution when the cluster ends.",
+        message=f"Machine {machine.name} ({machine.gpu_count}× {machine.gpu}) {message}",
         payload={"machine_id": machine.id, "reservation_id": reservation_id},
         now=now,
     )
     await repo.insert_event_and_note(session, event, note)
-    return await repo.get(session, reservation_id) or f"reservation {reservation_id} vanished"
 
 
 @contextmanager

@@ -35,6 +35,16 @@ export function minGpusOf(q: string): string {
   return counts.length === 1 && min !== undefined && (GPU_COUNTS as readonly string[]).includes(min) ? min : "custom";
 }
 
+/** The quick filter's value when the query says something it cannot show (e.g. spot=false or
+ * gpu_count=3): shown, not choosable. */
+function AsInQuery() {
+  return (
+    <option value="custom" disabled>
+      As in the query
+    </option>
+  );
+}
+
 function highlight(text: string, problem: QueryProblem) {
   const start = Math.min(problem.start, text.length);
   const end = Math.max(start + 1, Math.min(problem.end, text.length));
@@ -128,11 +138,7 @@ export function QueryBar({ serverError }: { serverError?: ApiError | null }) {
             <option value="">Any</option>
             <option value="on-demand">On-demand</option>
             <option value="spot">Spot / interruptible</option>
-            {priceType === "custom" ? (
-              <option value="custom" disabled>
-                As in the query
-              </option>
-            ) : null}
+            {priceType === "custom" ? <AsInQuery /> : null}
           </select>
         </label>
         <label>
@@ -150,11 +156,7 @@ export function QueryBar({ serverError }: { serverError?: ApiError | null }) {
                 {n} or more
               </option>
             ))}
-            {minGpus === "custom" ? (
-              <option value="custom" disabled>
-                As in the query
-              </option>
-            ) : null}
+            {minGpus === "custom" ? <AsInQuery /> : null}
           </select>
         </label>
       </div>
