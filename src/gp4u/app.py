@@ -42,7 +42,7 @@ from gp4u.wallet.rails import build_rails
 from gp4u.web.errors import document_error_envelope, install_error_handlers
 from gp4u.web.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from gp4u.web.responses import FastJSON
-from gp4u.web.spa import install_spa
+from gp4u.web.spa import DEFAULT_DIST, install_spa
 from gp4u.wizard.endpoints import router as wizard_router
 from gp4u.worker.context import open_context
 from gp4u.worker.inprocess import InProcessRunner
@@ -152,7 +152,7 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    install_spa(app)  # the web UI at /: after every other route, it answers the rest
+    install_spa(app, settings.web_dist or DEFAULT_DIST)  # the web UI at /: after every other route, it answers the rest
 
     return app
 

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production", "test"] = "development"
     data_dir: Path = Field(Path("./var"), description="Where the embedded SQLite database lives.")
+    web_dist: Path | None = Field(
+        None, description="The built web UI to serve at / (default: the repository's web/dist)."
+    )
     database_url: str | None = Field(
         None, description="Overrides the embedded database, e.g. postgresql+asyncpg://host/db."
     )

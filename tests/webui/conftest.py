@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# GP4U_WEB_DIST points the tests (and the server they start) at another build than web/dist.
+DIST = Path(os.environ.get("GP4U_WEB_DIST") or DEFAULT_DIST)
+PASSWORD = "correct horse battery staple"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -42,7 +45,7 @@ def missing_for_browser_tests() -> str | None:
         what
         for what, path in (
             ("Chromium (/usr/bin/chromium: apt-get install chromium)", CHROMIUM),
-            ("the web UI build (web/dist: make web)", DEFAULT_DIST / "index.html"),
+            ("the web UI build (web/dist: make web)", DIST / "index.html"),
             ("axe-core (web/node_modules: make web)", AXE),
         )
         if not path.exists()
@@ -60,6 +63,86 @@ def _free_port() -> int:
 class Server:
     url: str
     api: httpx.Client
+    data_dir: Path
+    env: dict[str, str]
+
+    def cli(self, *args: str) -> str:
+        """Run `gp4u ARGS` on this server's database (operator commands such as `user grant`)."""
+        done = subprocess.run(
+            [GP4U, *args], env=self.env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, f"gp4u {' '.join(args)}: {done.stdout}{done.stderr}"
+        return done.stdout
+
+
+@dataclass
+class Account:
+    """A user signed up through the API, with a fresh login and an API client acting as them."""
+
+    email: str
+    tokens: dict[str, Any]
+    api: httpx.Client
+
+
+def sign_up(server: Server, email: str, *roles: str) -> Account:
+    """Sign `email` up (password PASSWORD), grant it `roles` and log it in."""
+    response = server.api.post("/api/v1/auth/signup", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 201, response.text
+    for role in roles:
+        server.cli("user", "grant", email, role)
+    login = server.api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    tokens = login.json()
+    client = httpx.Client(
+        base_url=server.url,
+        timeout=30,
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+    )
+    return Account(email, tokens, client)
+
+
+# The UI keeps its login in localStorage["gp4u.login"] (web/src/api/login.ts).
+STORE_LOGIN_JS = """tokens => localStorage.setItem("gp4u.login", JSON.stringify({
+    accessToken: tokens.access_token,
+    accessExpiresAt: Date.now() + tokens.expires_in * 1000,
+    refreshToken: tokens.refresh_token,
+    refreshExpiresAt: Date.now() + tokens.refresh_expires_in * 1000,
+}))"""
+
+
+def logged_in_page(
+    browser: Any,
+    server: Server,
+    account: Account,
+    viewport: dict[str, int] | None = None,
+    theme: str = "light",
+) -> Any:
+    """A new page already logged in as `account` (close it with page.context.close())."""
+    context = browser.new_context(
+        viewport=viewport or DESKTOP, base_url=server.url, color_scheme=theme
+    )
+    page = context.new_page()
+    page.goto("/login")
+    page.evaluate(STORE_LOGIN_JS, account.tokens)
+    return page
+
+
+def until(check: Callable[[], Any], what: str, seconds: float = 20) -> Any:
+    """Poll `check` until it returns something truthy (bounded: not a timing claim)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def assert_accessible(page: Any, what: str) -> None:
+    """No serious or critical axe-core violations on the page as it is now."""
+    violations = axe_violations(page)
+    assert violations == [], f"{what}: {violations}"
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +159,8 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         GP4U_SIMULATED_TICK_SECONDS="86400",  # the market holds still while the tests look
         GP4U_LOG_LEVEL="WARNING",
     )
+    if os.environ.get("GP4U_WEB_DIST"):  # a build elsewhere (e.g. one helper's own)
+        env["GP4U_WEB_DIST"] = os.environ["GP4U_WEB_DIST"]
     port = _free_port()
     log = (data_dir / "server.log").open("w")
     process = subprocess.Popen(
@@ -96,7 +181,7 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                         "gp4u serve did not become ready:\n" + (data_dir / "server.log").read_text()
                     )
                 time.sleep(0.2)
-            yield Server(url, api)
+            yield Server(url, api, data_dir, env)
     finally:
         process.terminate()
         process.wait(timeout=30)

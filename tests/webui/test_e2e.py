@@ -9,8 +9,7 @@ database, and the API's behaviour on both is covered by the rest of the suite.""
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,6 +22,7 @@ from tests.webui.conftest import (
     axe_violations,
     missing_for_browser_tests,
     screenshot,
+    until,
 )
 
 MISSING = missing_for_browser_tests()
@@ -36,18 +36,6 @@ ROWS_JS = """() => [...document.querySelectorAll('[role=row][data-offer-id]')]
         per_hour: row.querySelector('[data-column=price_per_hour]')?.innerText ?? null,
         provider: row.querySelector('[data-column=provider]')?.innerText ?? null,
     }))"""
-
-
-def until(check: Callable[[], Any], what: str, seconds: float = 20) -> Any:
-    """Poll `check` until it returns something truthy (bounded: not a timing claim)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def rows(page: Any) -> list[dict[str, Any]]:

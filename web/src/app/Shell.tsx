@@ -7,16 +7,25 @@ import { api } from "../api/client";
 import { describeError } from "../api/errors";
 import { clearLogin, readLogin } from "../api/login";
 import { ME_KEY, useMe } from "../auth/useMe";
+import { AlertListener } from "../alerts/AlertListener";
 import { ThemeToggle } from "./theme";
 import { useToast } from "./toasts";
 
-/** Pages in the main navigation. Later pages (sessions, wallet, host, …) are added here. */
-const NAV: readonly { to: string; label: string; end?: boolean }[] = [
+/** Pages in the main navigation; `admin` ones show only to admins. Each area's pages are in its routes.tsx. */
+const NAV: readonly { to: string; label: string; end?: boolean; admin?: boolean }[] = [
   { to: "/", label: "Marketplace", end: true },
-  { to: "/account", label: "Account" },
+  { to: "/clusters", label: "Clusters" },
+  { to: "/sessions", label: "My GPUs" },
+  { to: "/wallet", label: "Wallet" },
+  { to: "/alerts", label: "Alerts" },
+  { to: "/host", label: "Host" },
+  { to: "/providers", label: "Providers" },
+  { to: "/admin", label: "Admin", admin: true },
 ];
 
 export function Shell() {
+  const me = useMe();
+  const isAdmin = me.data?.roles.includes("admin") ?? false;
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -31,7 +40,7 @@ export function Shell() {
         </Link>
         <nav aria-label="Main" className="mainnav">
           <ul>
-            {NAV.map((item) => (
+            {NAV.filter((item) => !item.admin || isAdmin).map((item) => (
               <li key={item.to}>
                 <NavLink to={item.to} end={item.end ?? false}>
                   {item.label}
@@ -48,6 +57,7 @@ export function Shell() {
       <main id="main" tabIndex={-1}>
         <Outlet />
       </main>
+      <AlertListener />
     </div>
   );
 }
@@ -77,21 +87,28 @@ function LoginState() {
   if (me.isPending) return null;
   if (me.data === null || me.isError) {
     return (
-      <Link className="button button-quiet" to="/login">
-        Log in
-      </Link>
+      <span className="login-state">
+        <Link className="button button-quiet" to="/login">
+          Log in
+        </Link>
+        <Link className="button" to="/signup">
+          Sign up
+        </Link>
+      </span>
     );
   }
   if (me.data.auth_mode === "local") {
     return (
-      <span className="login-state" title="This server runs in local mode: one user, no login.">
+      <Link className="login-state" to="/account" title="This server runs in local mode: one user, no login.">
         Local mode
-      </span>
+      </Link>
     );
   }
   return (
     <span className="login-state">
-      <span className="login-name">{me.data.display_name || me.data.email}</span>
+      <Link className="login-name" to="/account" title="Your account">
+        {me.data.display_name || me.data.email}
+      </Link>
       <button type="button" className="button button-quiet" onClick={() => logout.mutate()} disabled={logout.isPending}>
         Log out
       </button>

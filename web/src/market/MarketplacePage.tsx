@@ -4,7 +4,7 @@ import { useCallback, useEffect, useMemo, useRef } from "react";
 
 import { ApiError, describeError } from "../api/errors";
 import type { Offer } from "../api/types";
-import { count } from "./format";
+import { count } from "../app/format";
 import { OfferPanel } from "./OfferPanel";
 import { OffersTable } from "./OffersTable";
 import { QueryBar } from "./QueryBar";

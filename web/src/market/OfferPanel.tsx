@@ -8,7 +8,7 @@ import { useEffect, useRef, type ReactNode } from "react";
 import { api } from "../api/client";
 import { describeError, unwrap } from "../api/errors";
 import type { Compared, Offer, OfferDetail } from "../api/types";
-import { count, dateTime, gpuLabel, money, number, percent, place } from "./format";
+import { count, dateTime, gpuLabel, money, number, percent, place } from "../app/format";
 import { OfferBadges } from "./OffersTable";
 import { useMediaQuery } from "./useMediaQuery";
 

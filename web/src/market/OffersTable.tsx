@@ -6,7 +6,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 
 import type { Offer } from "../api/types";
-import { age, count, gpuLabel, money, number, percent, place } from "./format";
+import { age, count, gpuLabel, money, number, percent, place } from "../app/format";
 import { parseSort } from "./searchState";
 import { useWidth } from "./useWidth";
 

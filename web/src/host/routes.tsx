@@ -1,0 +1,13 @@
+// This area's pages for the router (router.tsx): public ones anyone may open, protected ones
+// behind a login. Pages load on demand, in their own chunks.
+import type { RouteObject } from "react-router";
+
+export const publicRoutes: RouteObject[] = [
+
+];
+
+export const protectedRoutes: RouteObject[] = [
+  { path: "host", lazy: async () => ({ Component: (await import("./HostPage")).HostPage }) },
+  { path: "host/machines/new", lazy: async () => ({ Component: (await import("./NewMachinePage")).NewMachinePage }) },
+  { path: "host/machines/:machineId", lazy: async () => ({ Component: (await import("./MachinePage")).MachinePage }) },
+];
