@@ -42,6 +42,8 @@ def main() -> None:
         "planner": run(
             "planner.py", *(["--requests", "10", "--gap-requests", "40"] if args.quick else [])
         ),
+        # The browser against 100k offers (needs a UI build and /usr/bin/chromium).
+        "web_ui": run("web_ui.py", *(["--offers", "20000", "--runs", "3"] if args.quick else [])),
     }
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -37,7 +37,7 @@ from tests.conftest import LANES, T0, empty_postgres
 MAX_EXAMPLES = 25
 SEED = 20261101
 # Streams that end only when the client goes away; a generated request would wait forever.
-ENDLESS = ["/api/v1/alerts/stream"]
+ENDLESS = ["/api/v1/alerts/stream", "/api/v1/offers/stream"]
 TOO_BIG = 2**63  # one past the largest id either database can bind
 
 CONFIG = schemathesis.Config.from_dict(

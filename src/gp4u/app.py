@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 
 from gp4u import __version__
 from gp4u.accounts.endpoints import routers as account_routers
@@ -28,6 +29,7 @@ from gp4u.jobs.context import JobContext
 from gp4u.kit.clock import Clock, SystemClock
 from gp4u.kit.logging import configure_logging, get_logger
 from gp4u.offers import jobs as offer_jobs
+from gp4u.offers import service as offer_service
 from gp4u.offers.endpoints import router as offers_router
 from gp4u.pricing.endpoints import router as pricing_router
 from gp4u.provisioning.endpoints import agent_router
@@ -57,6 +59,14 @@ comparison (`H100`, `A100`, `RTX4090`…), `gpu_variant` the form factor where t
 it, `gpu_memory_gb` the memory per GPU. Errors share one envelope:
 `{"error": "<Name>", "detail": "…"}`.
 """
+
+
+def prepare_routes(app: FastAPI) -> None:
+    """Build every route's request handling now. FastAPI prepares an included router's routes
+    the first time a request is matched against them, and a path outside the API (the web UI's
+    first page) is matched against all of them: ~0.4 s that the first visitor would wait."""
+    for _ in iter_route_contexts(app.routes):
+        pass
 
 
 def create_app(
@@ -89,7 +99,10 @@ def create_app(
         background: set[asyncio.Task[object]] = set()
         app.state.sessions_ready = False
         if background_jobs:
-            background.add(asyncio.create_task(market.build(sessions)))
+            # Build the search index and run the marketplace's first search once, so the first
+            # visitor after a start does not pay for it (readyz says "building" meanwhile).
+            warm = offer_service.warm_up(sessions, market, settings.search_max_limit)
+            background.add(asyncio.create_task(warm))
             background.add(asyncio.create_task(_recover_sessions(app, ctx)))
             if settings.jobs_backend == "inprocess":
                 runner = app.state.runner = InProcessRunner(ctx)
@@ -97,6 +110,7 @@ def create_app(
         else:
             await market.build(sessions)
             await _recover_sessions(app, ctx, retry=False)
+        prepare_routes(app)
         try:
             yield
         finally:
@@ -152,7 +166,9 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    install_spa(app, settings.web_dist or DEFAULT_DIST)  # the web UI at /: after every other route, it answers the rest
+    install_spa(
+        app, settings.web_dist or DEFAULT_DIST
+    )  # the web UI at /: after every other route, it answers the rest
 
     return app
 

@@ -240,5 +240,16 @@ async def test_the_api_feed_and_live_stream(
     assert f"id: {feed[0]['id']}\nevent: notification\ndata: " in stream.text
     watch = (await client.get(f"/api/v1/alerts/{watch_id}")).json()
     assert watch["firing"] is True and watch["fired_count"] == 1
+    assert (await client.get("/api/v1/alerts/notifications/unread")).json() == {"unread": 0}
+    await _price(sessions, clock, 3.0)  # the crossing ends: re-armed
+    await _evaluate(sessions, clock)
+    await _price(sessions, clock, 1.5)  # and crossed again
+    await _evaluate(sessions, clock)
+    assert (await client.get("/api/v1/alerts/notifications/unread")).json() == {"unread": 1}
+    marked = await client.post("/api/v1/alerts/notifications/read")
+    assert marked.json() == {"marked": 1}
+    assert (await client.get("/api/v1/alerts/notifications/unread")).json() == {"unread": 0}
+    feed = (await client.get("/api/v1/alerts/notifications")).json()["items"]
+    assert len(feed) == 2 and all(n["read"] for n in feed)
     assert (await client.delete(f"/api/v1/alerts/{watch_id}")).status_code == 204
     assert (await client.get(f"/api/v1/alerts/{watch_id}")).status_code == 404

@@ -4,6 +4,8 @@ key, only one's own sessions, the admins' view, and a real launch through the fa
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 from typing import Any
 
@@ -140,6 +142,46 @@ async def test_the_projection_runs_to_the_paid_time_or_the_month_end_and_meets_t
     body = await costs(costs_client)
     assert micros(body["month_to_date"]) == cost_of(2 * USD, 120) + cost_of(3 * USD, 165)
     assert micros(body["projected_month_end"]) == cost_of(2 * USD, 120) + 9 * USD
+
+
+async def test_each_table_of_the_report_downloads_as_csv(
+    costs_client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
+) -> None:
+    sid = await add_session(sessions, LOCAL, at(1, 23, 0), 3 * USD, billing_end=at(2, 1, 0))
+    await add_session(sessions, LOCAL, at(2, 9), PRICE, key_prefix="k1")
+    move_to(clock, at(2, 10))
+    body = await costs(costs_client, days=2)
+
+    async def download(name: str) -> tuple[httpx.Response, list[dict[str, str]]]:
+        response = await costs_client.get(
+            "/api/v1/costs", params={"days": 2, "format": "csv", "table": name}
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/csv")
+        return response, list(csv.DictReader(io.StringIO(response.text)))
+
+    response, rows = await download("sessions")
+    assert 'filename="gp4u-costs-sessions-2d.csv"' in response.headers["content-disposition"]
+    assert [int(r["id"]) for r in rows] == [s["id"] for s in body["sessions"]]
+    first = next(r for r in rows if int(r["id"]) == sid)
+    assert (first["gpu"], first["billing_end"][:19], micros(float(first["cost"]))) == (
+        "H100",
+        "2026-11-02T01:00:00",
+        6 * USD,
+    )
+    _, days = await download("daily")
+    assert [(d["date"], micros(float(d["cost"]))) for d in days] == [
+        (d["date"], micros(d["cost"])) for d in body["daily"]
+    ]
+    response, months = await download("monthly")
+    assert 'filename="gp4u-costs-monthly-to-2026-11.csv"' in response.headers["content-disposition"]
+    assert len(months) == 12 and months[-1]["month"] == "2026-11"
+    _, keys = await download("keys")
+    assert {r["key_id"] for r in keys} == {"", "k1"}  # "" is a login's sessions
+    bad = await costs_client.get("/api/v1/costs", params={"format": "csv", "table": "users"})
+    assert bad.status_code == 400 and bad.json()["field"] == "table"
 
 
 async def test_bad_days_and_months_are_refused_by_name(costs_client: httpx.AsyncClient) -> None:

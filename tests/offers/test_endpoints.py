@@ -172,10 +172,16 @@ async def test_offer_detail_history_and_not_found(
             "available": True,
         }
     ]
+    # The detail carries the G-Score and value metrics that /offers/compare gives it.
+    other_id = (await client.get("/api/v1/offers?q=gpu=A100")).json()["items"][0]["id"]
+    compared = (await client.get(f"/api/v1/offers/compare?ids={offer_id},{other_id}")).json()
+    scored = next(i for i in compared["items"] if i["offer"]["id"] == offer_id)
+    assert detail["g_score"] == scored["g_score"]
+    assert detail["value"] == scored["value"]
     missing = await client.get("/api/v1/offers/999999")
     assert missing.status_code == 404
     assert missing.json() == {"error": "NotFound", "detail": "no offer with id 999999"}
-    assert (await client.get("/api/v1/offers/abc")).json()["error"] == "InvalidQuery"
+    assert (await client.get("/api/v1/offers/abc")).json()["error"] == "NotFound"
     assert (await client.get("/api/v1/nothing-here")).json()["error"] == "NotFound"
 
 

@@ -29,7 +29,7 @@ from tests.factories import make_admin, sign_up
 # Public market data and the ways in: no credentials needed.
 PUBLIC = re.compile(
     r"^(/api/openapi\.json|/api/docs|/docs/oauth2-redirect|/healthz|/readyz|/metrics|/"
-    r"|/api/v1/(offers|offers/summary|offers/compare|offers/\{offer_id\}|gpus|gpus/\{name\}"
+    r"|/api/v1/(offers|offers/summary|offers/compare|offers/\{offer_id(:int)?\}|offers/stream|gpus|gpus/\{name\}"
     r"|arbitrage/\w+|recommendations|prices/\w+|providers|providers/\{name\}/(health|offers)"
     r"|auth/(signup|token|login|refresh)"
     r"|machines/\{machine_id\}/(availability|calendar)"
@@ -197,6 +197,7 @@ OWNED: dict[tuple[str, str], Owned] = {
     ("GET", "/api/v1/machines/{machine_id}"): Owned(_machine),
     ("PATCH", "/api/v1/machines/{machine_id}"): Owned(_machine, {"min_hours": 2}),
     ("POST", "/api/v1/machines/{machine_id}/agent-token"): Owned(_machine),
+    ("GET", "/api/v1/machines/{machine_id}/blocks"): Owned(_machine),
     ("POST", "/api/v1/machines/{machine_id}/blocks"): Owned(
         _machine, {"start": "2027-01-01T00:00:00Z", "end": "2027-01-02T00:00:00Z"}
     ),

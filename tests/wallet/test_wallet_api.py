@@ -3,6 +3,8 @@ through both test rails, idempotency, transactions, analytics, budgets and their
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import httpx
@@ -149,6 +151,41 @@ async def test_transactions_filter_and_page(client: httpx.AsyncClient) -> None:
     assert (hold["available_change"], hold["held_change"]) == (-1, 1)
     capped = await client.get("/api/v1/wallet/transactions?limit=100000")
     assert capped.status_code == 400 and capped.json()["field"] == "limit"
+
+
+async def test_transactions_download_as_csv_with_the_same_filters(
+    client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    await deposit(client, "1.25")
+    clock.advance(timedelta(days=2))
+    middle = clock.now()
+    for amount in ("2", "3"):
+        await deposit(client, amount)
+    await client.post("/api/v1/wallet/withdrawals", json={"amount": "1", "destination": "tok_ok"})
+    response = await client.get("/api/v1/wallet/transactions", params={"format": "csv"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"] == 'attachment; filename="gp4u-transactions.csv"'
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    as_json = (await client.get("/api/v1/wallet/transactions")).json()["items"]
+    assert [int(r["id"]) for r in rows] == [t["id"] for t in as_json]  # every entry, newest first
+    assert [float(r["available_change"]) for r in rows if r["kind"] == "deposit"] == [3, 2, 1.25]
+    hold = next(r for r in rows if r["kind"] == "hold")
+    assert (float(hold["held_change"]), hold["hold_id"] != "") == (1, True)
+
+    since = middle.isoformat()
+    deposits = await client.get(
+        "/api/v1/wallet/transactions", params={"format": "csv", "kind": "deposit", "since": since}
+    )
+    recent = list(csv.DictReader(io.StringIO(deposits.text)))
+    assert [(r["kind"], float(r["available_change"])) for r in recent] == [
+        ("deposit", 3),
+        ("deposit", 2),
+    ]
+    old = await client.get("/api/v1/wallet/transactions", params={"format": "csv", "until": since})
+    assert [float(r["available_change"]) for r in csv.DictReader(io.StringIO(old.text))] == [1.25]
+    bad = await client.get("/api/v1/wallet/transactions", params={"format": "xml"})
+    assert bad.status_code == 400 and bad.json()["field"] == "format"
 
 
 async def test_budgets_alert_at_50_80_100_percent_and_refuse_new_spending(

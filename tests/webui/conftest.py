@@ -5,12 +5,14 @@ axe-core is missing; `make test` builds the UI and `.ci/run` installs Chromium, 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,10 +147,14 @@ def assert_accessible(page: Any, what: str) -> None:
     assert violations == [], f"{what}: {violations}"
 
 
-@pytest.fixture(scope="module")
-def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`gp4u serve` in accounts mode on an empty data directory with no network."""
-    data_dir = tmp_path_factory.mktemp("ui-server")
+@contextmanager
+def serve(
+    data_dir: Path, local_offers: list[dict[str, Any]] | None = None, **settings: str
+) -> Iterator[Server]:
+    """`gp4u serve` in accounts mode on `data_dir` with no network (the simulated market and the
+    `local` provider, whose slots are `local_offers`), with any further GP4U_ `settings`."""
+    if local_offers is not None:
+        (data_dir / "local-offers.json").write_text(json.dumps(local_offers))
     env = {k: v for k, v in os.environ.items() if not k.startswith("GP4U_")}
     env.update(
         GP4U_DATA_DIR=str(data_dir),
@@ -158,9 +164,11 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         GP4U_PROVIDERS="local",
         GP4U_SIMULATED_TICK_SECONDS="86400",  # the market holds still while the tests look
         GP4U_LOG_LEVEL="WARNING",
+        GP4U_ACCESS_TOKEN_MINUTES="60",  # Account.api keeps one token for the module's run
     )
-    if os.environ.get("GP4U_WEB_DIST"):  # a build elsewhere (e.g. one helper's own)
+    if os.environ.get("GP4U_WEB_DIST"):  # a build elsewhere
         env["GP4U_WEB_DIST"] = os.environ["GP4U_WEB_DIST"]
+    env.update({f"GP4U_{name.upper()}": value for name, value in settings.items()})
     port = _free_port()
     log = (data_dir / "server.log").open("w")
     process = subprocess.Popen(
@@ -168,7 +176,7 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(base_url=url, timeout=10) as api:
+        with httpx.Client(base_url=url, timeout=30) as api:
             deadline = time.monotonic() + 60
             while True:
                 try:
@@ -184,8 +192,19 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             yield Server(url, api, data_dir, env)
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a browser's open event stream can hold it up
+            process.kill()
+            process.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`gp4u serve` in accounts mode on an empty data directory with no network."""
+    with serve(tmp_path_factory.mktemp("ui-server")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

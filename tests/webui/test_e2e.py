@@ -69,7 +69,7 @@ def test_search_sort_share_and_reload(desktop: Any, ui_server: Server) -> None:
     # Search: only H100 rows, as many as the API finds.
     expected = ui_server.api.get("/api/v1/offers", params={"q": "gpu=H100", "limit": 1000}).json()
     assert 0 < len(expected["items"]) < 1000 and expected["next_cursor"] is None
-    box = page.get_by_role("searchbox", name="Query")
+    box = page.get_by_role("combobox", name="Query")
     box.fill("gpu = H100")
     box.press("Enter")
     page.wait_for_url(re.compile(r"[?&]q=gpu"))
@@ -99,7 +99,7 @@ def test_search_sort_share_and_reload(desktop: Any, ui_server: Server) -> None:
     # A reload (or a shared link) shows the same search, sorted the same way.
     shared = page.url
     page.reload()
-    assert page.get_by_role("searchbox", name="Query").input_value() == "gpu = H100"
+    assert page.get_by_role("combobox", name="Query").input_value() == "gpu = H100"
     until(lambda: rows(page) == descending, "the same rows after reload")
     assert (
         page.get_by_role("columnheader", name="Per hour").get_attribute("aria-sort") == "descending"
@@ -139,7 +139,7 @@ def test_a_bad_query_is_explained_not_sent(desktop: Any) -> None:
     page = desktop
     page.goto("/?q=gpu%3DH100")
     until(lambda: rows(page), "offers")
-    box = page.get_by_role("searchbox", name="Query")
+    box = page.get_by_role("combobox", name="Query")
     box.fill("gpu=H100 gpuu_count>=8")
     box.press("Enter")
     alert = page.locator(".querybar-error")

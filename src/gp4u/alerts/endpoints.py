@@ -14,8 +14,10 @@ from gp4u.accounts.deps import Reader, Trader
 from gp4u.alerts import service
 from gp4u.alerts.schemas import (
     DeliveriesOut,
+    MarkedReadOut,
     NotificationOut,
     NotificationsOut,
+    UnreadOut,
     WatchCreated,
     WatchesOut,
     WatchIn,
@@ -75,6 +77,24 @@ async def notifications(
         session, user.owner, after=after, unread=unread, limit=limit
     )
     return FastJSON({"items": items})
+
+
+@router.get(
+    "/notifications/unread",
+    response_model=UnreadOut,
+    summary="How many of your notifications are unread",
+)
+async def unread(user: Reader, session: SessionDep) -> FastJSON:
+    return FastJSON({"unread": await service.unread_count(session, user.owner)})
+
+
+@router.post(
+    "/notifications/read",
+    response_model=MarkedReadOut,
+    summary="Mark every notification read",
+)
+async def mark_all_read(user: Reader, session: SessionDep) -> FastJSON:
+    return FastJSON({"marked": await service.mark_all_read(session, user.owner)})
 
 
 @router.post(

@@ -63,6 +63,14 @@ class NotificationsOut(BaseModel):
     items: list[NotificationOut]
 
 
+class UnreadOut(BaseModel):
+    unread: int = Field(description="Your unread notifications.")
+
+
+class MarkedReadOut(BaseModel):
+    marked: int = Field(description="How many notifications this marked read.")
+
+
 class DeliveryOut(BaseModel):
     id: int
     notification_id: int

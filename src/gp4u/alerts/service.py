@@ -21,7 +21,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import orjson
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gp4u.alerts.evaluate import WatchEvaluator
@@ -314,6 +314,25 @@ async def last_notification_id(session: AsyncSession, owner: str) -> int:
         .limit(1)
     )
     return next(iter(rows), 0)
+
+
+async def unread_count(session: AsyncSession, owner: str) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.owner == owner, Notification.read.is_(False))
+    )
+    return int(count or 0)
+
+
+async def mark_all_read(session: AsyncSession, owner: str) -> int:
+    """Mark every unread notification of the owner read; how many were."""
+    done = await session.execute(
+        update(Notification)
+        .where(Notification.owner == owner, Notification.read.is_(False))
+        .values(read=True)
+    )
+    return int(getattr(done, "rowcount", 0) or 0)
 
 
 async def mark_read(session: AsyncSession, owner: str, note_id: int) -> dict[str, Any]:

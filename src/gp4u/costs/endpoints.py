@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from typing import Literal
+
+from fastapi import APIRouter, Query, Response
 
 from gp4u.accounts.deps import AdminUser, Reader
 from gp4u.costs import service
+from gp4u.costs.export import CostTable, costs_csv
 from gp4u.costs.schemas import MONTH_PATTERN, CostsOut, UserCostsOut
+from gp4u.wallet.export import CSV_RESPONSES
 from gp4u.web.deps import ClockDep, SessionDep
 from gp4u.web.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from gp4u.web.responses import FastJSON
@@ -31,11 +35,14 @@ PROJECTION_RULE = (
 @router.get(
     "",
     response_model=CostsOut,
+    responses=CSV_RESPONSES,
     summary="Your GPU session costs: by session, day, month and API key, with a projection",
     description="Cost accrues per started minute of running time at the session's hourly "
     "price. A session that spans midnight (or a month's end) is split by its minutes in each "
     "day, exactly: `daily` adds up to `total`, the sum of the sessions' `window_cost`. "
-    + PROJECTION_RULE,
+    + PROJECTION_RULE
+    + " `format=csv` downloads one of the report's tables (`table`: sessions, daily, monthly "
+    "or keys) as `gp4u-costs-<table>-<span>.csv`.",
 )
 async def costs(
     user: Reader,
@@ -43,8 +50,13 @@ async def costs(
     clock: ClockDep,
     days: int = Query(30, ge=1, le=366, description="How many UTC days, today included."),
     month: str | None = Query(None, pattern=MONTH_PATTERN, description=MONTH_HELP),
-) -> FastJSON:
-    return FastJSON(await service.report(session, user.owner, days, month, clock.now()))
+    format: Literal["json", "csv"] = Query("json", description="`csv`: one table as a file."),
+    table: CostTable = Query("sessions", description="With `format=csv`: which table."),
+) -> Response:
+    report = await service.report(session, user.owner, days, month, clock.now())
+    if format == "csv":
+        return costs_csv(report, table)
+    return FastJSON(report)
 
 
 @router.get(

@@ -16,6 +16,7 @@ from gp4u.hosts.schemas import (
     AvailabilityOut,
     BlockIn,
     BlockOut,
+    BlocksOut,
     CalendarOut,
     DashboardOut,
     HostAgentBeatIn,
@@ -145,6 +146,17 @@ async def add_block(
         session, user, machine_id, body.start, body.end, body.reason, clock.now()
     )
     return FastJSON(view, status_code=201)
+
+
+@router.get(
+    "/{machine_id}/blocks",
+    response_model=BlocksOut,
+    summary="Your machine's blocked periods that have not ended",
+)
+async def blocks(
+    machine_id: ObjectId, user: HostUser, session: SessionDep, clock: ClockDep
+) -> FastJSON:
+    return FastJSON(await service.blocks_of(session, user, machine_id, clock.now()))
 
 
 @router.delete("/{machine_id}/blocks/{block_id}", status_code=204, summary="Unblock a period")

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     column,
     func,
     literal,
@@ -43,6 +44,7 @@ _bookings = table(
     column("start_at", UtcDateTime),
     column("end_at", UtcDateTime),
     column("price_per_hour", BigInteger),
+    column("held", BigInteger),
     column("captured", BigInteger),
     column("fee", BigInteger),
 )
@@ -256,6 +258,53 @@ async def offer_id_of(session: AsyncSession, machine_id: int) -> int | None:
         Offer.source == "host", Offer.provider == "gp4u", Offer.offer_ref == str(machine_id)
     )
     return (await session.scalars(query)).first()
+
+
+class MachineMoney(NamedTuple):
+    """One machine's money and bookings, micro-USD: captured from renters (`gross`), the
+    platform's `fee` on it, still held for bookings not yet run (`pending`, before the fee),
+    and how many bookings are still to come or running (`upcoming`)."""
+
+    gross: int
+    fee: int
+    pending: int
+    upcoming: int
+
+
+async def money_by_machine(
+    session: AsyncSession, host: str, now: datetime
+) -> dict[int, MachineMoney]:
+    """Every machine of the host that has ever been booked, with its MachineMoney."""
+    b = _bookings.c
+    holding = b.state.in_(BLOCKING_STATES)
+    query = (
+        select(
+            b.machine_id,
+            func.coalesce(func.sum(b.captured), 0),
+            func.coalesce(func.sum(b.fee), 0),
+            func.coalesce(func.sum(case((holding, b.held - b.captured), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(holding, b.end_at > now), 1), else_=0)), 0),
+        )
+        .where(b.host == host, b.machine_id.is_not(None))
+        .group_by(b.machine_id)
+    )
+    rows = (await session.execute(query)).all()
+    return {
+        int(mid): MachineMoney(int(gross), int(fee), max(0, int(pending)), int(upcoming))
+        for mid, gross, fee, pending, upcoming in rows
+    }
+
+
+async def current_blocks(
+    session: AsyncSession, machine_id: int, now: datetime
+) -> list[MachineBlock]:
+    """The machine's blocked periods that have not ended yet, earliest first."""
+    query = (
+        select(MachineBlock)
+        .where(MachineBlock.machine_id == machine_id, MachineBlock.end_at > now)
+        .order_by(MachineBlock.start_at, MachineBlock.id)
+    )
+    return list((await session.scalars(query)).all())
 
 
 async def earned(session: AsyncSession, host: str) -> tuple[int, int]:

@@ -234,11 +234,27 @@ class PayoutIn(RequestModel):
     destination: str = Field(min_length=1, max_length=200, description="The rail's account.")
 
 
+class MachineEarningsOut(BaseModel):
+    gross: float = Field(description="Paid by renters for time on this machine.")
+    platform_fee: float
+    net: float = Field(description="Gross less the platform fee: what the machine earned.")
+    pending: float = Field(
+        description="Held from renters for its bookings not yet run (before the platform fee)."
+    )
+
+
 class MachineUseOut(BaseModel):
     machine_id: int
     name: str
     status: str
     online: bool
+    agent: MachineAgentOut
+    price_per_hour: float = Field(description="USD per hour, whole machine.")
+    gpu_summary: str = Field(description='e.g. "2 × RTX 4090".')
+    bookable: bool
+    not_bookable_reason: str | None
+    upcoming_bookings: int = Field(description="Bookings to come or running now.")
+    earnings: MachineEarningsOut
     utilisation_30d: float | None = Field(
         description="Booked share of the machine's open hours over the last 30 days."
     )
@@ -259,8 +275,16 @@ class EarningsOut(BaseModel):
     gross: float = Field(description="Paid by renters for time on your machines.")
     platform_fee: float
     net: float = Field(description="Gross less the platform fee: what you earned.")
+    pending: float = Field(
+        description="Held from renters for bookings not yet run (before the platform fee): "
+        "earned as the booked time passes."
+    )
     available: float = Field(description="Earned and not yet paid out.")
     paid_out: float = Field(description="Sent to your account (settled payouts).")
+
+
+class BlocksOut(BaseModel):
+    items: list[BlockOut]
 
 
 class DashboardOut(BaseModel):

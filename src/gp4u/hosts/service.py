@@ -287,6 +287,14 @@ async def remove_block(
     await session.delete(block)
 
 
+async def blocks_of(
+    session: AsyncSession, principal: Principal, machine_id: int, now: datetime
+) -> dict[str, Any]:
+    """The owner's view of a machine's blocked periods that have not ended yet."""
+    machine = await owned_machine(session, principal, machine_id)
+    return {"items": [block_view(b) for b in await repo.current_blocks(session, machine.id, now)]}
+
+
 def block_view(block: MachineBlock) -> dict[str, Any]:
     return {"id": block.id, "start": block.start_at, "end": block.end_at, "reason": block.reason}
 
@@ -638,15 +646,30 @@ async def dashboard(
     past = await repo.bookings(
         session, [m.id for m in machines], window_start, now, ("active", "completed")
     )
+    money = await repo.money_by_machine(session, principal.owner, now)
     uses = []
     for machine in machines:
         up, _ = await machine_reliability(session, machine, now)
+        view = machine_view(machine, now, settings)
+        own = money.get(machine.id, repo.MachineMoney(0, 0, 0, 0))
         uses.append(
             {
                 "machine_id": machine.id,
                 "name": machine.name,
                 "status": machine.status,
-                "online": is_online(machine, now, settings),
+                "online": view["agent"]["online"],
+                "agent": view["agent"],
+                "price_per_hour": view["price_per_hour"],
+                "gpu_summary": f"{machine.gpu_count} × {machine.gpu_raw_name}",
+                "bookable": view["bookable"],
+                "not_bookable_reason": view["not_bookable_reason"],
+                "upcoming_bookings": own.upcoming,
+                "earnings": {
+                    "gross": micros_to_usd(own.gross),
+                    "platform_fee": micros_to_usd(own.fee),
+                    "net": micros_to_usd(own.gross - own.fee),
+                    "pending": micros_to_usd(own.pending),
+                },
                 "utilisation_30d": _utilisation(machine, past, window_start, now),
                 "uptime_30d": None if up is None else round(up, 4),
                 "reliability": machine.reliability,
@@ -676,6 +699,7 @@ async def dashboard(
             "gross": micros_to_usd(gross),
             "platform_fee": micros_to_usd(fee),
             "net": micros_to_usd(gross - fee),
+            "pending": micros_to_usd(sum(m.pending for m in money.values())),
             "available": micros_to_usd(await ledger.earnings(session, principal.owner)),
             "paid_out": micros_to_usd(paid_out),
         },

@@ -73,6 +73,28 @@ async def index_rows(session: AsyncSession, since: int) -> Sequence[Sequence[Any
     return (await session.execute(query)).all()
 
 
+async def changes_since(
+    session: AsyncSession, since: int, until: int, limit: int
+) -> Sequence[Sequence[Any]]:
+    """(id, price_per_hour, price_per_gpu_hour, available, stale, created_at, updated_at) of at
+    most `limit` offers written after market version `since`, up to `until`."""
+    query = (
+        select(
+            Offer.id,
+            Offer.price_per_hour,
+            Offer.price_per_gpu_hour,
+            Offer.available,
+            Offer.stale,
+            Offer.created_at,
+            Offer.updated_at,
+        )
+        .where(Offer.version > since, Offer.version <= until)
+        .order_by(Offer.id)
+        .limit(limit)
+    )
+    return (await session.execute(query)).all()
+
+
 async def offers_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Sequence[Any]]:
     """Offer rows (OUTPUT_COLUMNS) in the order of `ids`."""
     ids = [i for i in ids if _is_id(i)]

@@ -89,10 +89,50 @@ class PricePoint(BaseModel):
     available: bool
 
 
+class ValueOut(BaseModel):
+    """Value metrics of one offer (computed by the pricing domain)."""
+
+    usd_per_gpu_hour: float | None
+    usd_per_pflop_hour: float | None = Field(description="Per dense PFLOP-hour (see precision).")
+    flops_precision: str | None = Field(description="bf16, fp16 or fp32: which figure was used.")
+    usd_per_gb_vram_hour: float | None
+    usd_per_mtok_inference: float | None = Field(description="8B-parameter model, BF16 decode.")
+    usd_per_mtok_finetune: float | None = Field(
+        description="8B full fine-tune; null if it won't fit."
+    )
+
+
 class OfferDetail(OfferOut):
     history: list[PricePoint] = Field(
         description="Recent price/availability changes, oldest first."
     )
+    value: ValueOut | None = Field(
+        None, description="Value metrics per GPU-hour (as in `/api/v1/offers/compare`)."
+    )
+    g_score: float | None = Field(
+        None,
+        description="0-100 against the current market, as in `/api/v1/offers/compare`; null "
+        "only from the embedded CLI, which does not score.",
+    )
+
+
+class OfferChange(BaseModel):
+    """What changed about one offer in a market update (the live stream)."""
+
+    id: int
+    price_per_hour: float
+    price_per_gpu_hour: float
+    available: bool
+    stale: bool
+    new: bool = Field(description="True when the offer first appeared in this update.")
+    updated_at: datetime
+
+
+class MarketChanges(BaseModel):
+    """`event: changes` of `/api/v1/offers/stream` (its `id` is `version`)."""
+
+    version: int = Field(description="The market version these changes bring a client up to.")
+    items: list[OfferChange]
 
 
 class GpuGroupOut(BaseModel):

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gp4u.kit.clock import ensure_utc
 from gp4u.kit.errors import InvalidInput, NotFound
 from gp4u.kit.logging import get_logger
 from gp4u.kit.money import micros_to_usd
@@ -24,7 +26,7 @@ from gp4u.offers.cursor import decode
 from gp4u.offers.embedded import Page, build_groups, build_page, finish_groups
 from gp4u.offers.index import MarketIndex
 from gp4u.offers.ingest import plan_import
-from gp4u.offers.query import OfferQuery
+from gp4u.offers.query import OfferQuery, build_query
 from gp4u.offers.schemas import present_offer
 from gp4u.offers.sql import SUMMARY_GROUPS, compile_search, compile_summary
 from gp4u.providers.base import ParseReport
@@ -108,6 +110,29 @@ class MarketSearch:
         return self.index is not None
 
 
+async def warm_up(
+    sessions: async_sessionmaker[AsyncSession], market: MarketSearch, page_size: int
+) -> bool:
+    """Build the search index, then run the marketplace's first request once (the first page of
+    every offer, cheapest first, as the web UI asks for it) and the group-by summary, so the
+    server's first visitor does not pay for first-time work: the index, the statements' first
+    compilation, the pages of the database file read from disk. False if the index could not
+    be built (the database is not ready); the server then searches with SQL."""
+    if not await market.build(sessions):
+        return False
+    started = time.perf_counter()
+    try:
+        async with sessions() as session:
+            query = build_query(None, limit=page_size, default_limit=page_size, max_limit=page_size)
+            orjson.dumps((await search_offers(session, query, market)).as_json())
+            await summarize(session, build_query(None), "gpu", market)
+    except SQLAlchemyError as exc:
+        log.warning("market warm-up failed", error=str(exc)[:200])
+        return False
+    log.info("market warmed up", ms=round((time.perf_counter() - started) * 1000, 1))
+    return True
+
+
 async def offers_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[dict[str, Any]]:
     """Offers as the API shows them, in the order of `ids` (missing ids are left out)."""
     return [present_offer(row) for row in await repo.offers_by_ids(session, list(ids))]
@@ -155,6 +180,37 @@ async def summarize(
         return finish_groups(index.summarize(query, SUMMARY_GROUPS[by]))
     ranked, providers = compile_summary(query, repo.dialect_of(session), by)
     return build_groups(by, await repo.fetch(session, ranked), await repo.fetch(session, providers))
+
+
+async def market_version(session: AsyncSession) -> int:
+    """The market's version: it grows with every import that changed something."""
+    return await repo.market_version(session)
+
+
+async def market_changes(
+    session: AsyncSession, since: int, limit: int
+) -> tuple[int, list[dict[str, Any]] | None]:
+    """What changed in the market after version `since`: the current version and every changed
+    offer's id, prices, availability and stale flag, or None instead of the list when more than
+    `limit` offers changed (the client should reload rather than patch)."""
+    version = await repo.market_version(session)
+    if version <= since:
+        return version, []
+    rows = await repo.changes_since(session, since, version, limit + 1)
+    if len(rows) > limit:
+        return version, None
+    return version, [
+        {
+            "id": offer_id,
+            "price_per_hour": micros_to_usd(price),
+            "price_per_gpu_hour": micros_to_usd(per_gpu),
+            "available": bool(available),
+            "stale": bool(stale),
+            "new": created == updated,
+            "updated_at": ensure_utc(updated).isoformat(),
+        }
+        for offer_id, price, per_gpu, available, stale, created, updated in rows
+    ]
 
 
 async def get_offer(session: AsyncSession, offer_id: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 
 from gp4u.kit.errors import InvalidQuery
+from gp4u.offers.schemas import OfferDetail
 from gp4u.pricing import service
 from gp4u.pricing.schemas import (
     AnomaliesOut,
@@ -124,6 +125,23 @@ async def compare(
     except ValueError:
         raise InvalidQuery("ids must be comma-separated integers", field="ids") from None
     return FastJSON(await service.compare(session, market, settings, wanted))
+
+
+# `:int` keeps `/offers/summary`, `/offers/stream` (the offers router, included after this one)
+# from matching here.
+@router.get(
+    "/offers/{offer_id:int}",
+    response_model=OfferDetail,
+    responses=ERROR_RESPONSES,
+    tags=["market"],
+    summary="One offer with its price history, value metrics and G-Score",
+    description="Any availability. `history` holds its recent price and availability changes, "
+    "oldest first; `value` and `g_score` are computed as in `/api/v1/offers/compare`.",
+)
+async def get_offer(
+    session: SessionDep, market: MarketDep, settings: SettingsDep, offer_id: int
+) -> FastJSON:
+    return FastJSON(await service.offer_detail(session, market, settings, offer_id))
 
 
 @router.get(

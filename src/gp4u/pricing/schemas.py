@@ -6,6 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from gp4u.offers.schemas import ValueOut
+
+__all__ = ["ValueOut"]
+
 
 class OfferRef(BaseModel):
     offer_id: int
@@ -65,17 +69,6 @@ class SavingsOut(BaseModel):
     savings_vs_median: Saved
     provider: Cost | None
     savings_vs_provider: Saved | None
-
-
-class ValueOut(BaseModel):
-    usd_per_gpu_hour: float | None
-    usd_per_pflop_hour: float | None = Field(description="Per dense PFLOP-hour (see precision).")
-    flops_precision: str | None = Field(description="bf16, fp16 or fp32: which figure was used.")
-    usd_per_gb_vram_hour: float | None
-    usd_per_mtok_inference: float | None = Field(description="8B-parameter model, BF16 decode.")
-    usd_per_mtok_finetune: float | None = Field(
-        description="8B full fine-tune; null if it won't fit."
-    )
 
 
 class Compared(BaseModel):

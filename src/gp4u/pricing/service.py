@@ -16,7 +16,13 @@ from gp4u.kit.errors import InvalidQuery, NotFound
 from gp4u.kit.money import micros_to_usd, usd_to_micros
 from gp4u.offers.index import MarketIndex
 from gp4u.offers.query import build_query
-from gp4u.offers.service import MarketSearch, offers_by_ids, price_points, snapshot_index
+from gp4u.offers.service import (
+    MarketSearch,
+    get_offer,
+    offers_by_ids,
+    price_points,
+    snapshot_index,
+)
 from gp4u.pricing import anomalies, arbitrage, forecast, history, ranking
 from gp4u.pricing.arbitrage import ArbitrageQuery, SavingsQuery, Sort
 from gp4u.pricing.ranking import parse_weights
@@ -181,6 +187,18 @@ async def compare(
         "cheapest_offer_id": cheapest["id"],
         "best_value_offer_id": best["id"],
     }
+
+
+async def offer_detail(
+    session: AsyncSession, market: MarketSearch | None, settings: Settings, offer_id: int
+) -> dict[str, Any]:
+    """One offer with its price history, value metrics and G-Score (scored against the whole
+    market exactly as `compare` scores it)."""
+    detail = await get_offer(session, offer_id)
+    reference = market_reference_of(await snapshot_index(session, market))
+    detail["value"] = value_metrics(_micros(detail))
+    detail["g_score"] = round(g_score(_micros(detail), reference, gscore_weights(settings)), 1)
+    return detail
 
 
 def _micros(offer: dict[str, Any]) -> dict[str, Any]:

@@ -4,9 +4,9 @@ payments, spending analytics and budgets. Everything is the caller's own."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from gp4u.accounts.deps import Reader, Trader
 from gp4u.accounts.service import list_api_keys
@@ -14,6 +14,7 @@ from gp4u.db.base import MAX_ID
 from gp4u.kit.money import usd_to_micros
 from gp4u.ledger.service import Sessions
 from gp4u.wallet import service
+from gp4u.wallet.export import CSV_RESPONSES, transactions_csv
 from gp4u.wallet.rails import PaymentRail
 from gp4u.wallet.schemas import (
     AnalyticsOut,
@@ -70,7 +71,15 @@ async def wallet(user: Reader, session: SessionDep, clock: ClockDep) -> FastJSON
     return FastJSON(await service.summary(session, user.owner, clock.now()))
 
 
-@router.get("/transactions", response_model=TransactionsOut, summary="Your ledger, newest first")
+@router.get(
+    "/transactions",
+    response_model=TransactionsOut,
+    responses=CSV_RESPONSES,
+    summary="Your ledger, newest first, as JSON pages or one CSV file",
+    description="Filter by `kind` and by time (`since` inclusive, `until` exclusive). "
+    "`format=csv` downloads every matching entry (newest first, up to "
+    f"{service.EXPORT_MAX:,}; `limit` does not apply) as `gp4u-transactions.csv`.",
+)
 async def transactions(
     user: Reader,
     session: SessionDep,
@@ -81,7 +90,13 @@ async def transactions(
         None, ge=1, le=MAX_ID, description="Page: entries older than this id."
     ),
     limit: int = Query(50, ge=1, le=MAX_PAGE),
-) -> FastJSON:
+    format: Literal["json", "csv"] = Query("json", description="`csv`: every match, one file."),
+) -> Response:
+    if format == "csv":
+        items = await service.every_transaction(
+            session, user.owner, kind=kind, since=since, until=until, before=before
+        )
+        return transactions_csv(items, "gp4u-transactions.csv")
     page = await service.transactions(
         session, user.owner, kind=kind, since=since, until=until, before=before, limit=limit
     )

@@ -34,6 +34,8 @@ THRESHOLDS = (50, 80, 100)
 WITHDRAWAL_HOLD = timedelta(days=365)
 CATEGORIES = ("session", "reservation", "cluster", "other")
 MAX_DEPOSIT = 100_000 * 1_000_000
+EXPORT_MAX = 100_000  # entries in one CSV export
+EXPORT_PAGE = 1_000
 
 
 class BudgetExceeded(AppError):
@@ -84,6 +86,29 @@ async def transactions(
         ],
         "next_before": next_before,
     }
+
+
+async def every_transaction(
+    session: AsyncSession,
+    owner: str,
+    *,
+    kind: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    before: int | None,
+) -> list[dict[str, Any]]:
+    """Every matching entry, newest first, up to EXPORT_MAX (the CSV export), a page at a time."""
+    items: list[dict[str, Any]] = []
+    while len(items) < EXPORT_MAX:
+        limit = min(EXPORT_PAGE, EXPORT_MAX - len(items))
+        page = await transactions(
+            session, owner, kind=kind, since=since, until=until, before=before, limit=limit
+        )
+        items.extend(page["items"])
+        before = page["next_before"]
+        if before is None:
+            break
+    return items
 
 
 async def analytics(session: AsyncSession, owner: str, days: int, now: datetime) -> dict[str, Any]:

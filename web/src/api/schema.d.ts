@@ -124,6 +124,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark every notification read */
+        post: operations["mark_all_read_api_v1_alerts_notifications_read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/notifications/unread": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many of your notifications are unread */
+        get: operations["unread_api_v1_alerts_notifications_unread_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alerts/notifications/{note_id}/read": {
         parameters: {
             query?: never;
@@ -442,7 +476,7 @@ export interface paths {
         };
         /**
          * Your GPU session costs: by session, day, month and API key, with a projection
-         * @description Cost accrues per started minute of running time at the session's hourly price. A session that spans midnight (or a month's end) is split by its minutes in each day, exactly: `daily` adds up to `total`, the sum of the sessions' `window_cost`. The projection is the month-to-date cost plus, for each running session, what its running time from now until the month ends will cost, no further than its paid time (`expires_at`) and never more than was held for it. Sessions not running yet add nothing. The budget flag compares it with your account's monthly budget (the wallet also counts holds against the budget: see /api/v1/wallet/budget).
+         * @description Cost accrues per started minute of running time at the session's hourly price. A session that spans midnight (or a month's end) is split by its minutes in each day, exactly: `daily` adds up to `total`, the sum of the sessions' `window_cost`. The projection is the month-to-date cost plus, for each running session, what its running time from now until the month ends will cost, no further than its paid time (`expires_at`) and never more than was held for it. Sessions not running yet add nothing. The budget flag compares it with your account's monthly budget (the wallet also counts holds against the budget: see /api/v1/wallet/budget). `format=csv` downloads one of the report's tables (`table`: sessions, daily, monthly or keys) as `gp4u-costs-<table>-<span>.csv`.
          */
         get: operations["costs_api_v1_costs_get"];
         put?: never;
@@ -664,7 +698,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Your machine's blocked periods that have not ended */
+        get: operations["blocks_api_v1_machines__machine_id__blocks_get"];
         put?: never;
         /** Block a period (no bookings then) */
         post: operations["add_block_api_v1_machines__machine_id__blocks_post"];
@@ -853,6 +888,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/offers/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live market changes as Server-Sent Events
+         * @description After each sync that changed the market: `event: changes` with `data` `{version, items}` (each changed offer's id, prices in USD, availability, stale flag and whether it is new) and `id` the market version (send `Last-Event-ID` to resume from it; without it the stream starts at the current version). When more than 1000 offers changed at once: `event: reset` with `data` `{version}`: reload instead of patching. A comment line every 15 s keeps proxies from closing it; `max_events` ends the stream after that many events (for scripts). The `changes` data is a `MarketChanges`.
+         */
+        get: operations["stream_api_v1_offers_stream_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/offers/summary": {
         parameters: {
             query?: never;
@@ -877,7 +932,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One offer with its price history */
+        /**
+         * One offer with its price history, value metrics and G-Score
+         * @description Any availability. `history` holds its recent price and availability changes, oldest first; `value` and `g_score` are computed as in `/api/v1/offers/compare`.
+         */
         get: operations["get_offer_api_v1_offers__offer_id__get"];
         put?: never;
         post?: never;
@@ -1326,7 +1384,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your ledger, newest first */
+        /**
+         * Your ledger, newest first, as JSON pages or one CSV file
+         * @description Filter by `kind` and by time (`since` inclusive, `until` exclusive). `format=csv` downloads every matching entry (newest first, up to 100,000; `limit` does not apply) as `gp4u-transactions.csv`.
+         */
         get: operations["transactions_api_v1_wallet_transactions_get"];
         put?: never;
         post?: never;
@@ -1768,6 +1829,11 @@ export interface components {
              * Format: date-time
              */
             start: string;
+        };
+        /** BlocksOut */
+        BlocksOut: {
+            /** Items */
+            items: components["schemas"]["BlockOut"][];
         };
         /** Body_token_api_v1_auth_token_post */
         Body_token_api_v1_auth_token_post: {
@@ -2633,6 +2699,11 @@ export interface components {
              * @description Sent to your account (settled payouts).
              */
             paid_out: number;
+            /**
+             * Pending
+             * @description Held from renters for bookings not yet run (before the platform fee): earned as the booked time passes.
+             */
+            pending: number;
             /** Platform Fee */
             platform_fee: number;
         };
@@ -3232,6 +3303,26 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /** MachineEarningsOut */
+        MachineEarningsOut: {
+            /**
+             * Gross
+             * @description Paid by renters for time on this machine.
+             */
+            gross: number;
+            /**
+             * Net
+             * @description Gross less the platform fee: what the machine earned.
+             */
+            net: number;
+            /**
+             * Pending
+             * @description Held from renters for its bookings not yet run (before the platform fee).
+             */
+            pending: number;
+            /** Platform Fee */
+            platform_fee: number;
+        };
         /** MachineIn */
         MachineIn: {
             /**
@@ -3360,16 +3451,37 @@ export interface components {
         };
         /** MachineUseOut */
         MachineUseOut: {
+            agent: components["schemas"]["MachineAgentOut"];
+            /** Bookable */
+            bookable: boolean;
+            earnings: components["schemas"]["MachineEarningsOut"];
+            /**
+             * Gpu Summary
+             * @description e.g. "2 × RTX 4090".
+             */
+            gpu_summary: string;
             /** Machine Id */
             machine_id: number;
             /** Name */
             name: string;
+            /** Not Bookable Reason */
+            not_bookable_reason: string | null;
             /** Online */
             online: boolean;
+            /**
+             * Price Per Hour
+             * @description USD per hour, whole machine.
+             */
+            price_per_hour: number;
             /** Reliability */
             reliability: number | null;
             /** Status */
             status: string;
+            /**
+             * Upcoming Bookings
+             * @description Bookings to come or running now.
+             */
+            upcoming_bookings: number;
             /** Uptime 30D */
             uptime_30d: number | null;
             /**
@@ -3382,6 +3494,27 @@ export interface components {
         MachinesOut: {
             /** Items */
             items: components["schemas"]["MachineOut"][];
+        };
+        /** MarkedReadOut */
+        MarkedReadOut: {
+            /**
+             * Marked
+             * @description How many notifications this marked read.
+             */
+            marked: number;
+        };
+        /**
+         * MarketChanges
+         * @description `event: changes` of `/api/v1/offers/stream` (its `id` is `version`).
+         */
+        MarketChanges: {
+            /** Items */
+            items: components["schemas"]["OfferChange"][];
+            /**
+             * Version
+             * @description The market version these changes bring a client up to.
+             */
+            version: number;
         };
         /** MarketOut */
         MarketOut: {
@@ -3535,6 +3668,32 @@ export interface components {
             /** Items */
             items: components["schemas"]["NotificationOut"][];
         };
+        /**
+         * OfferChange
+         * @description What changed about one offer in a market update (the live stream).
+         */
+        OfferChange: {
+            /** Available */
+            available: boolean;
+            /** Id */
+            id: number;
+            /**
+             * New
+             * @description True when the offer first appeared in this update.
+             */
+            new: boolean;
+            /** Price Per Gpu Hour */
+            price_per_gpu_hour: number;
+            /** Price Per Hour */
+            price_per_hour: number;
+            /** Stale */
+            stale: boolean;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /** OfferDetail */
         OfferDetail: {
             /** Available */
@@ -3556,6 +3715,11 @@ export interface components {
              * @description Vast.ai's DLPerf score, where published.
              */
             dlperf: number | null;
+            /**
+             * G Score
+             * @description 0-100 against the current market, as in `/api/v1/offers/compare`; null only from the embedded CLI, which does not score.
+             */
+            g_score?: number | null;
             /**
              * Gpu
              * @description Canonical GPU family used for comparison, e.g. `H100`.
@@ -3665,6 +3829,8 @@ export interface components {
              * @description Last change of price, availability or specs.
              */
             updated_at: string;
+            /** @description Value metrics per GPU-hour (as in `/api/v1/offers/compare`). */
+            value?: components["schemas"]["ValueOut"] | null;
             /** Vcpus */
             vcpus: number | null;
             /** Zone */
@@ -4856,6 +5022,14 @@ export interface components {
             /** Offers */
             offers: number;
         };
+        /** UnreadOut */
+        UnreadOut: {
+            /**
+             * Unread
+             * @description Your unread notifications.
+             */
+            unread: number;
+        };
         /** UserCostOut */
         UserCostOut: {
             budget: components["schemas"]["BudgetFlagOut"];
@@ -4954,7 +5128,10 @@ export interface components {
             /** Error Type */
             type: string;
         };
-        /** ValueOut */
+        /**
+         * ValueOut
+         * @description Value metrics of one offer (computed by the pricing domain).
+         */
         ValueOut: {
             /**
              * Flops Precision
@@ -5684,6 +5861,118 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    mark_all_read_api_v1_alerts_notifications_read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkedReadOut"];
+                };
+            };
+            /** @description Bad query: names the bad field or value. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No valid access token or API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated, but not allowed to do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    unread_api_v1_alerts_notifications_unread_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadOut"];
+                };
+            };
+            /** @description Bad query: names the bad field or value. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No valid access token or API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated, but not allowed to do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -7007,6 +7296,10 @@ export interface operations {
                 days?: number;
                 /** @description The month of the month figures, YYYY-MM (UTC; default: the current month). Past months are complete: nothing is projected into them. */
                 month?: string | null;
+                /** @description `csv`: one table as a file. */
+                format?: "json" | "csv";
+                /** @description With `format=csv`: which table. */
+                table?: "sessions" | "daily" | "monthly" | "keys";
             };
             header?: never;
             path?: never;
@@ -7014,13 +7307,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON, or CSV with `format=csv`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CostsOut"];
+                    "text/csv": string;
                 };
             };
             /** @description Bad query: names the bad field or value. */
@@ -7826,6 +8120,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AvailabilityOut"];
+                };
+            };
+            /** @description Bad query: names the bad field or value. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No valid access token or API key. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Authenticated, but not allowed to do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    blocks_api_v1_machines__machine_id__blocks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An object id. */
+                machine_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlocksOut"];
                 };
             };
             /** @description Bad query: names the bad field or value. */
@@ -8767,6 +9129,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stream_api_v1_offers_stream_get: {
+        parameters: {
+            query?: {
+                max_events?: number | null;
+            };
+            header?: {
+                "last-event-id"?: number | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["MarketChanges"];
                 };
             };
             /** @description Validation Error */
@@ -10712,6 +11107,8 @@ export interface operations {
                 /** @description Page: entries older than this id. */
                 before?: number | null;
                 limit?: number;
+                /** @description `csv`: every match, one file. */
+                format?: "json" | "csv";
             };
             header?: never;
             path?: never;
@@ -10719,13 +11116,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON, or CSV with `format=csv`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TransactionsOut"];
+                    "text/csv": string;
                 };
             };
             /** @description Bad query: names the bad field or value. */

@@ -1,22 +1,23 @@
 // The app shell around every page: a skip link, the header (brand, navigation, login state,
 // theme toggle), the page itself and the toasts.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { Link, NavLink, Outlet, useNavigate } from "react-router";
+import { Link, NavLink, Outlet, useLocation, useNavigate } from "react-router";
 
 import { api } from "../api/client";
 import { describeError } from "../api/errors";
 import { clearLogin, readLogin } from "../api/login";
 import { ME_KEY, useMe } from "../auth/useMe";
 import { AlertListener } from "../alerts/AlertListener";
+import { UnreadBadge } from "../alerts/UnreadBadge";
 import { ThemeToggle } from "./theme";
 import { useToast } from "./toasts";
 
-/** Pages in the main navigation; `admin` ones show only to admins. Each area's pages are in its routes.tsx. */
-const NAV: readonly { to: string; label: string; end?: boolean; admin?: boolean }[] = [
-  { to: "/", label: "Marketplace", end: true },
+/** Pages in the main navigation; `admin` ones show only to admins; `also`: paths of the same area. Each area's pages are in its routes.tsx. */
+const NAV: readonly { to: string; label: string; end?: boolean; admin?: boolean; also?: string[] }[] = [
+  { to: "/", label: "Marketplace", end: true, also: ["/compare"] },
   { to: "/clusters", label: "Clusters" },
-  { to: "/sessions", label: "My GPUs" },
-  { to: "/wallet", label: "Wallet" },
+  { to: "/sessions", label: "My GPUs", also: ["/reservations"] },
+  { to: "/wallet", label: "Wallet", also: ["/costs"] },
   { to: "/alerts", label: "Alerts" },
   { to: "/host", label: "Host" },
   { to: "/providers", label: "Providers" },
@@ -26,6 +27,7 @@ const NAV: readonly { to: string; label: string; end?: boolean; admin?: boolean 
 export function Shell() {
   const me = useMe();
   const isAdmin = me.data?.roles.includes("admin") ?? false;
+  const { pathname } = useLocation();
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -42,8 +44,15 @@ export function Shell() {
           <ul>
             {NAV.filter((item) => !item.admin || isAdmin).map((item) => (
               <li key={item.to}>
-                <NavLink to={item.to} end={item.end ?? false}>
+                <NavLink
+                  to={item.to}
+                  end={item.end ?? false}
+                  className={({ isActive }) =>
+                    isActive || item.also?.some((path) => pathname.startsWith(path)) ? "is-current" : undefined
+                  }
+                >
                   {item.label}
+                  {item.to === "/alerts" ? <UnreadBadge /> : null}
                 </NavLink>
               </li>
             ))}

@@ -82,6 +82,9 @@ export function LoginPage() {
           {login.isPending ? "Logging in…" : "Log in"}
         </button>
       </form>
+      <p>
+        New to GP4U? <Link to={next === "/" ? "/signup" : `/signup?next=${encodeURIComponent(next)}`}>Create an account</Link>
+      </p>
     </section>
   );
 }

@@ -1,14 +1,27 @@
-// The home page: search the market, sort, and open an offer. Everything a user chooses here is
-// in the URL (query, sort, open offer), so a link shows someone else the same thing.
+// The home page: search the market, sort, and open an offer; or see the search grouped by GPU.
+// Everything a user chooses here is in the URL (query, sort, open offer, view), so a link shows
+// someone else the same thing. Prices update live while the page is open; offers picked for
+// comparison gather in a tray at the bottom.
 import { useCallback, useEffect, useMemo, useRef } from "react";
 
 import { ApiError, describeError } from "../api/errors";
 import type { Offer } from "../api/types";
 import { count } from "../app/format";
+import { WatchSearchButton } from "../alerts/WatchSearchButton";
+import { CompareTray, useCompareToggle } from "./CompareTray";
+import { usePicks } from "./compareStore";
+import { DealsStrip } from "./DealsStrip";
+import { GroupsView, gpuTermOf } from "./GroupsView";
+import { LiveStatus } from "./LiveStatus";
+import "./market.css";
 import { OfferPanel } from "./OfferPanel";
 import { OffersTable } from "./OffersTable";
+import { setTerm } from "./query";
 import { QueryBar } from "./QueryBar";
-import { nextSort, useSearchState } from "./searchState";
+import { nextSort, useSearchState, type MarketView } from "./searchState";
+import type { GpuGroup } from "./types";
+import { useDeals } from "./useDeals";
+import { useLiveMarket } from "./useLiveMarket";
 import { useOffers } from "./useOffers";
 
 export function MarketplacePage() {
@@ -16,6 +29,11 @@ export function MarketplacePage() {
   const results = useOffers(state.q, state.sort);
   const { offers, fetchNextPage, hasNextPage, isFetchingNextPage } = results;
   const lastRow = useRef<HTMLElement | null>(null);
+  const live = useLiveMarket(state.q, state.sort);
+  const deals = useDeals(!results.isPending);
+  const picks = usePicks();
+  const compared = useMemo(() => new Set(picks.map((p) => p.id)), [picks]);
+  const toggleCompare = useCompareToggle();
 
   useEffect(() => {
     document.title = state.q ? `${state.q} · GP4U marketplace` : "GP4U marketplace";
@@ -34,6 +52,18 @@ export function MarketplacePage() {
     lastRow.current?.focus({ preventScroll: true });
   }, [update]);
   const onNeedMore = useCallback(() => void fetchNextPage(), [fetchNextPage]);
+  const openOffer = useCallback(
+    (offerId: number) => {
+      lastRow.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      update({ offer: offerId });
+    },
+    [update],
+  );
+  const chooseGroup = useCallback(
+    (group: GpuGroup) => update({ q: setTerm(state.q, "gpu", "=", [gpuTermOf(group)]), view: "list", offer: null }),
+    [state.q, update],
+  );
+  const setView = (view: MarketView) => update({ view });
 
   const error = results.error instanceof ApiError ? results.error : null;
   const queryRejected = error !== null && error.isClientError;
@@ -42,22 +72,37 @@ export function MarketplacePage() {
   const stale = useMemo(() => shown.some((o) => o.stale), [shown]);
   const selected = state.offer;
   const summary = selected === null ? undefined : shown.find((o) => o.id === selected);
-  const partner = selected === null ? undefined : shown.find((o) => o.id !== selected)?.id;
+  const grouped = state.view === "groups";
 
   return (
-    <div className={`market${selected !== null ? " has-panel" : ""}`}>
+    <div className={`market${selected !== null ? " has-panel" : ""}${picks.length ? " has-tray" : ""}`}>
       <section className="market-main" aria-labelledby="market-title">
         <div className="market-heading">
           <h1 id="market-title">GPU marketplace</h1>
-          <p className="result-count" role="status">
-            {results.isPending
-              ? "Searching…"
-              : queryRejected
-                ? "No results: fix the query."
-                : `${count(shown.length)}${hasNextPage ? "+" : ""} offer${shown.length === 1 ? "" : "s"}${results.isFetching && !isFetchingNextPage ? " · updating…" : ""}`}
-          </p>
+          <div className="market-heading-tools">
+            <p className="result-count" role="status">
+              {results.isPending
+                ? "Searching…"
+                : queryRejected
+                  ? "No results: fix the query."
+                  : `${count(shown.length)}${hasNextPage ? "+" : ""} offer${shown.length === 1 ? "" : "s"}${results.isFetching && !isFetchingNextPage ? " · updating…" : ""}`}
+            </p>
+            <WatchSearchButton query={state.q} />
+          </div>
         </div>
         <QueryBar serverError={queryRejected ? error : null} />
+        <div className="market-toolbar">
+          <div className="view-switch" role="group" aria-label="Show offers">
+            <button type="button" className="button" aria-pressed={!grouped} onClick={() => setView("list")}>
+              All offers
+            </button>
+            <button type="button" className="button" aria-pressed={grouped} onClick={() => setView("groups")}>
+              Grouped by GPU
+            </button>
+          </div>
+          <LiveStatus live={live} fetchedAt={results.dataUpdatedAt} />
+        </div>
+        <DealsStrip deals={deals} onOpen={openOffer} />
         {results.isError && !queryRejected ? (
           <p className="notice notice-stale" role="alert">
             Could not load offers: {describeError(results.error)}
@@ -75,7 +120,9 @@ export function MarketplacePage() {
             their prices may be out of date.
           </p>
         ) : null}
-        {!results.isPending && !queryRejected && shown.length === 0 ? (
+        {grouped ? (
+          <GroupsView q={state.q} onChoose={chooseGroup} />
+        ) : !results.isPending && !queryRejected && shown.length === 0 ? (
           <p className="empty">No offers match this search.</p>
         ) : (
           <OffersTable
@@ -87,10 +134,15 @@ export function MarketplacePage() {
             hasMore={Boolean(hasNextPage) && !queryRejected}
             loadingMore={isFetchingNextPage}
             onNeedMore={onNeedMore}
+            compared={compared}
+            onToggleCompare={toggleCompare}
+            flashed={live.flashed}
+            savingOf={deals.savingOf}
           />
         )}
+        <CompareTray />
       </section>
-      {selected !== null ? <OfferPanel offerId={selected} summary={summary} partnerId={partner} onClose={onClose} /> : null}
+      {selected !== null ? <OfferPanel offerId={selected} summary={summary} onClose={onClose} /> : null}
     </div>
   );
 }

@@ -1,16 +1,21 @@
 // One offer in detail: specs, price, its labels (simulated, stale, spot), the G-Score with value
-// metrics, and its recent price changes. A side panel beside the table on wide screens; on
+// metrics, what can be done with it (book or launch; add to the comparison), and its price
+// history as a chart (a lazily loaded module: recharts stays out of the first bundle) and a table. A side panel beside the table on wide screens; on
 // narrow ones a full-screen modal dialog (the page behind it is inert). Escape or the close
 // button closes it.
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useRef, type ReactNode } from "react";
+import { lazy, Suspense, useEffect, useRef, type ReactNode } from "react";
 
 import { api } from "../api/client";
 import { describeError, unwrap } from "../api/errors";
-import type { Compared, Offer, OfferDetail } from "../api/types";
+import type { Offer, OfferDetail } from "../api/types";
 import { count, dateTime, gpuLabel, money, number, percent, place } from "../app/format";
+import { OfferActions } from "../booking/OfferActions";
+import { CompareToggle } from "./CompareTray";
 import { OfferBadges } from "./OffersTable";
 import { useMediaQuery } from "./useMediaQuery";
+
+const PriceChart = lazy(() => import("./PriceChart"));
 
 /** Below this width the panel does not fit beside the table (see styles.css). */
 export const SHEET_QUERY = "(max-width: 900px)";
@@ -27,27 +32,21 @@ export interface OfferPanelProps {
   offerId: number;
   /** The offer as the table has it, to show at once while the details load. */
   summary: Offer | undefined;
-  /** Another offer id: the G-Score comes from the compare endpoint, which takes 2 to 4 offers. */
-  partnerId: number | undefined;
   onClose: () => void;
 }
 
-export function OfferPanel({ offerId, summary, partnerId, onClose }: OfferPanelProps) {
-  const heading = useRef<HTMLHeadingElement>(null);
-  const detail = useQuery({
-    queryKey: ["offer", offerId],
-    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/offers/{offer_id}", { params: { path: { offer_id: offerId } }, signal })),
+export function offerQuery(offerId: number) {
+  return {
+    queryKey: ["offer", offerId] as const,
+    queryFn: ({ signal }: { signal: AbortSignal }) =>
+      unwrap(api.GET("/api/v1/offers/{offer_id}", { params: { path: { offer_id: offerId } }, signal })),
     staleTime: 30_000,
-  });
-  // The G-Score is scored against the whole market, so the partner offer does not change it.
-  const scored = useQuery({
-    queryKey: ["gscore", offerId, partnerId],
-    enabled: partnerId !== undefined,
-    queryFn: ({ signal }) =>
-      unwrap(api.GET("/api/v1/offers/compare", { params: { query: { ids: `${offerId},${partnerId}` } }, signal })),
-    select: (data): Compared | undefined => data.items.find((item) => item.offer.id === offerId),
-    staleTime: 60_000,
-  });
+  };
+}
+
+export function OfferPanel({ offerId, summary, onClose }: OfferPanelProps) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  const detail = useQuery(offerQuery(offerId));
 
   useEffect(() => {
     heading.current?.focus({ preventScroll: true });
@@ -90,7 +89,11 @@ export function OfferPanel({ offerId, summary, partnerId, onClose }: OfferPanelP
               {offer.spot ? " (spot)" : ""}
             </p>
           </div>
-          <GScore compared={scored.data} pending={scored.isPending && partnerId !== undefined} failed={scored.isError} />
+          <div className="actions offer-panel-actions">
+            <CompareToggle offer={offer} />
+          </div>
+          <OfferActions offer={offer} />
+          <GScore detail={detail.data} pending={detail.isPending} />
           <h3>Specs</h3>
           <dl className="specs">
             <dt>Provider</dt>
@@ -132,6 +135,14 @@ export function OfferPanel({ offerId, summary, partnerId, onClose }: OfferPanelP
             <dt>Offer id</dt>
             <dd>{offer.id}</dd>
           </dl>
+          {detail.data ? (
+            <>
+              <h3>Price history</h3>
+              <Suspense fallback={<p role="status">Loading the chart…</p>}>
+                <PriceChart offer={detail.data} />
+              </Suspense>
+            </>
+          ) : null}
           {detail.data?.history.length ? <History offer={detail.data} /> : null}
         </>
       ) : null}
@@ -179,14 +190,14 @@ function PanelFrame({ onClose, children }: { onClose: () => void; children: Reac
   );
 }
 
-function GScore({ compared, pending, failed }: { compared: Compared | undefined; pending: boolean; failed: boolean }) {
+function GScore({ detail, pending }: { detail: OfferDetail | undefined; pending: boolean }) {
   if (pending) return <p role="status">Scoring…</p>;
-  if (failed || !compared) return null;
-  const value = compared.value;
+  const value = detail?.value;
+  if (!detail || !value || detail.g_score === null || detail.g_score === undefined) return null;
   return (
     <section className="gscore" aria-label="G-Score and value">
       <p>
-        <span className="gscore-number">{number(compared.g_score)}</span>
+        <span className="gscore-number">{number(detail.g_score)}</span>
         <span>
           G-Score <small>(0-100: performance and efficiency per dollar against the market, and reliability)</small>
         </span>

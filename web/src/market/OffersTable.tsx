@@ -1,12 +1,15 @@
 // The offers table: sortable columns (the server sorts; the sort lives in the URL) and
 // virtualised rows, so 10,000+ offers scroll smoothly: only the rows in view (plus a margin) are
 // in the DOM. More pages are fetched as the end comes into view. Keyboard: Tab reaches the
-// current row; Up/Down, Page Up/Down, Home/End move between rows; Enter opens an offer.
+// current row; Up/Down, Page Up/Down, Home/End move between rows; Enter opens an offer; Space on
+// the row's "compare" checkbox adds it to the comparison. Live price changes flash briefly
+// (flashed), and offers well below their configuration's median carry a "save N%" badge.
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 
 import type { Offer } from "../api/types";
 import { age, count, gpuLabel, money, number, percent, place } from "../app/format";
+import { CompareCheckbox } from "./CompareTray";
 import { parseSort } from "./searchState";
 import { useWidth } from "./useWidth";
 
@@ -26,7 +29,17 @@ interface Column {
   align?: "end";
   /** Shown only when the table is at least this wide (see WIDTHS). */
   from?: "md" | "lg";
-  cell: (offer: Offer) => ReactNode;
+  cell: (offer: Offer, saving: number | null) => ReactNode;
+}
+
+/** "Save 43% vs median": the offer is that much below the median $/GPU-hour of its configuration. */
+export function SavingBadge({ saving }: { saving: number }) {
+  const pct = Math.round(saving * 100);
+  return (
+    <span className="badge badge-deal" title={`${pct}% below the median price per GPU-hour of the same GPU configuration across providers`}>
+      Save {pct}%<span className="sr-only"> vs the median</span>
+    </span>
+  );
 }
 
 export function OfferBadges({ offer }: { offer: Offer }) {
@@ -53,15 +66,21 @@ export function OfferBadges({ offer }: { offer: Offer }) {
 }
 
 const COLUMNS: readonly Column[] = [
+  { id: "compare", label: "Compare", width: "3.25rem", cell: () => null },
   { id: "gpu", label: "GPU", width: "minmax(10.5rem, 1.6fr)", cell: () => null },
   { id: "gpu_count", label: "GPUs", sort: "gpu_count", width: "4.5rem", align: "end", from: "md", cell: (o) => count(o.gpu_count) },
   {
     id: "price_per_gpu_hour",
     label: "Per GPU-hour",
     sort: "price_per_gpu_hour",
-    width: "minmax(8.5rem, 0.8fr)",
+    width: "minmax(8.5rem, 0.9fr)",
     align: "end",
-    cell: (o) => <strong>{money(o.price_per_gpu_hour)}</strong>,
+    cell: (o, saving) => (
+      <span className="price-cell">
+        {saving !== null ? <SavingBadge saving={saving} /> : null}
+        <strong className="price-value">{money(o.price_per_gpu_hour)}</strong>
+      </span>
+    ),
   },
   { id: "price_per_hour", label: "Per hour", sort: "price_per_hour", width: "minmax(6rem, 0.8fr)", align: "end", from: "md", cell: (o) => money(o.price_per_hour) },
   {
@@ -92,9 +111,29 @@ export interface OffersTableProps {
   hasMore: boolean;
   loadingMore: boolean;
   onNeedMore: () => void;
+  /** Offers in the comparison. */
+  compared: ReadonlySet<number>;
+  onToggleCompare: (offer: Offer) => void;
+  /** Offers whose price just changed (live updates): their price flashes. */
+  flashed: ReadonlySet<number>;
+  /** How far below its configuration's median an offer is (0-1), or null. */
+  savingOf: (offer: Offer) => number | null;
 }
 
-export function OffersTable({ offers, sort, onSort, selectedId, onSelect, hasMore, loadingMore, onNeedMore }: OffersTableProps) {
+export function OffersTable({
+  offers,
+  sort,
+  onSort,
+  selectedId,
+  onSelect,
+  hasMore,
+  loadingMore,
+  onNeedMore,
+  compared,
+  onToggleCompare,
+  flashed,
+  savingOf,
+}: OffersTableProps) {
   const wrapRef = useRef<HTMLDivElement>(null);
   const width = useWidth(wrapRef);
   const columns = useMemo(() => COLUMNS.filter((c) => !c.from || width >= WIDTHS[c.from]), [width]);
@@ -164,7 +203,8 @@ export function OffersTable({ offers, sort, onSort, selectedId, onSelect, hasMor
   );
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    const row = (event.target as HTMLElement).dataset.row;
+    const data = (event.target as HTMLElement).dataset;
+    const row = data.row ?? data.checkRow;
     if (row === undefined) return;
     const index = Number(row);
     const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 400) / ROW_HEIGHT) - 1);
@@ -203,7 +243,12 @@ export function OffersTable({ offers, sort, onSort, selectedId, onSelect, hasMor
                   className={`offers-cell${column.align ? " align-end" : ""}`}
                   aria-sort={sorted ? (order.desc ? "descending" : "ascending") : undefined}
                 >
-                  {column.sort ? (
+                  {column.id === "compare" ? (
+                    <span className="compare-head" title="Compare up to 4 offers">
+                      <span aria-hidden="true">⇆</span>
+                      <span className="sr-only">{column.label}</span>
+                    </span>
+                  ) : column.sort ? (
                     <button type="button" className="sort-button" onClick={() => onSort(column.sort!)}>
                       {column.label}
                       <span aria-hidden="true" className="sort-mark">
@@ -234,6 +279,10 @@ export function OffersTable({ offers, sort, onSort, selectedId, onSelect, hasMor
                 tabbable={item.index === activeIndex}
                 onPick={pick}
                 onFocusRow={setActive}
+                compared={compared.has(offer.id)}
+                onToggleCompare={onToggleCompare}
+                flash={flashed.has(offer.id)}
+                saving={savingOf(offer)}
               />
             );
           })}
@@ -257,17 +306,36 @@ interface OfferRowProps {
   tabbable: boolean;
   onPick: (offer: Offer, index: number) => void;
   onFocusRow: (index: number) => void;
+  compared: boolean;
+  onToggleCompare: (offer: Offer) => void;
+  flash: boolean;
+  saving: number | null;
 }
 
 /** One offer's row. Memoised: while scrolling, rows already on screen are not rendered again. */
-const OfferRow = memo(function OfferRow({ offer, index, top, columns, template, compact, selected, tabbable, onPick, onFocusRow }: OfferRowProps) {
+const OfferRow = memo(function OfferRow({
+  offer,
+  index,
+  top,
+  columns,
+  template,
+  compact,
+  selected,
+  tabbable,
+  onPick,
+  onFocusRow,
+  compared,
+  onToggleCompare,
+  flash,
+  saving,
+}: OfferRowProps) {
   return (
     <div
       role="row"
       aria-rowindex={index + 2}
       aria-current={selected ? "true" : undefined}
       data-offer-id={offer.id}
-      className={`offers-row offers-data-row${selected ? " is-selected" : ""}`}
+      className={`offers-row offers-data-row${selected ? " is-selected" : ""}${flash ? " is-flashing" : ""}`}
       style={{ gridTemplateColumns: template, height: ROW_HEIGHT, transform: `translateY(${top}px)` }}
       onClick={() => onPick(offer, index)}
     >
@@ -278,7 +346,9 @@ const OfferRow = memo(function OfferRow({ offer, index, top, columns, template, 
           className={`offers-cell${column.align ? " align-end" : ""}${compact && column.id === "gpu" ? " stacked" : ""}`}
           data-column={column.id}
         >
-          {column.id === "gpu" ? (
+          {column.id === "compare" ? (
+            <CompareCheckbox offer={offer} checked={compared} tabIndex={tabbable ? 0 : -1} dataRow={index} onToggle={onToggleCompare} />
+          ) : column.id === "gpu" ? (
             <>
               <button type="button" className="row-button" data-row={index} tabIndex={tabbable ? 0 : -1} onFocus={() => onFocusRow(index)}>
                 {compact ? `${offer.gpu_count} × ` : ""}
@@ -293,7 +363,7 @@ const OfferRow = memo(function OfferRow({ offer, index, top, columns, template, 
               ) : null}
             </>
           ) : (
-            column.cell(offer)
+            column.cell(offer, saving)
           )}
         </div>
       ))}

@@ -1,10 +1,21 @@
 // The query bar against a real router: submitting writes the URL, a bad query is stopped with
-// its position shown, quick filters rewrite the query, and the URL (Back, a shared link) puts
-// the query back in the bar.
-import { cleanup, render, screen } from "@testing-library/react";
+// its position shown, quick filters rewrite the query, the URL (Back, a shared link) puts the
+// query back in the bar, and the combobox completes fields, operators and GPU names.
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { cleanup, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createMemoryRouter, RouterProvider, useLocation } from "react-router";
+
+// GET /api/v1/gpus answers a few names; nothing else is asked.
+vi.mock("../api/client", () => ({
+  api: {
+    GET: vi.fn(async () => ({
+      data: { items: [{ name: "A100" }, { name: "H100" }, { name: "H200" }], unrecognised: [] },
+      response: new Response(null, { status: 200 }),
+    })),
+  },
+}));
 
 import { ApiError } from "../api/errors";
 import { minGpusOf, priceTypeOf, QueryBar } from "./QueryBar";
@@ -29,8 +40,13 @@ function setup(url: string, serverError: ApiError | null = null) {
     ],
     { initialEntries: [url] },
   );
-  render(<RouterProvider router={router} />);
-  return { router, user: userEvent.setup(), input: screen.getByRole("searchbox", { name: "Query" }) as HTMLInputElement };
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  render(
+    <QueryClientProvider client={client}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>,
+  );
+  return { router, user: userEvent.setup(), input: screen.getByRole("combobox", { name: "Query" }) as HTMLInputElement };
 }
 
 const search = () => new URLSearchParams(screen.getByTestId("location").textContent ?? "");
@@ -92,6 +108,61 @@ describe("QueryBar", () => {
     await user.click(screen.getByRole("button", { name: "Clear" }));
     expect(input.value).toBe("");
     expect(search().has("q")).toBe(false);
+  });
+});
+
+describe("QueryBar autocomplete", () => {
+  const listbox = () => screen.queryByRole("listbox");
+  const options = () => {
+    const list = listbox();
+    return list ? within(list).queryAllByRole("option").map((o) => o.querySelector("code")?.textContent) : [];
+  };
+  const option = (name: RegExp) => within(screen.getByRole("listbox")).findByRole("option", { name });
+
+  it("is a combobox whose list follows the term under the caret", async () => {
+    const { input, user } = setup("/");
+    expect(input.getAttribute("aria-expanded")).toBe("false");
+    await user.type(input, "gpu_c");
+    expect(input.getAttribute("aria-expanded")).toBe("true");
+    expect(options()).toEqual(["gpu_count"]);
+    const listbox = screen.getByRole("listbox");
+    expect(input.getAttribute("aria-controls")).toBe(listbox.id);
+  });
+
+  it("moves with the arrows, accepts with Enter and Tab, and then offers what comes next", async () => {
+    const { input, user } = setup("/");
+    await user.type(input, "gpu_c");
+    await user.keyboard("{ArrowDown}");
+    const active = within(listbox()!).getByRole("option", { selected: true });
+    expect(input.getAttribute("aria-activedescendant")).toBe(active.id);
+    await user.keyboard("{Enter}");
+    expect(input.value).toBe("gpu_count");
+    expect(search().has("q")).toBe(false); // Enter accepted the completion, it did not search
+    expect(options()).toContain("gpu_count>=");
+    await user.keyboard("{ArrowDown}{ArrowDown}{ArrowDown}{ArrowUp}");
+    expect(within(listbox()!).getByRole("option", { selected: true }).textContent).toContain("gpu_count!=");
+    await user.keyboard("{Tab}");
+    expect(input.value).toBe("gpu_count!=");
+    expect(input).toBe(document.activeElement);
+  });
+
+  it("completes GPU names from the API and closes on Escape without losing the text", async () => {
+    const { input, user } = setup("/");
+    await user.type(input, "gpu=H");
+    await option(/H200/);
+    expect(options()).toEqual(["H100", "H200"]);
+    await user.keyboard("{Escape}");
+    expect(options()).toHaveLength(0);
+    expect(input.getAttribute("aria-expanded")).toBe("false");
+    expect(input.value).toBe("gpu=H");
+  });
+
+  it("completes the term under the caret in the middle of the query", async () => {
+    const { input, user } = setup("/?q=gpu%3DA100+spot%3Dtrue");
+    await user.type(input, "{Backspace}{Backspace}{Backspace}{Backspace}H1", { initialSelectionStart: 8, initialSelectionEnd: 8 });
+    expect(input.value).toBe("gpu=H1 spot=true");
+    await user.click(await option(/H100/));
+    expect(input.value).toBe("gpu=H100 spot=true");
   });
 });
 

@@ -1,9 +1,13 @@
-// The marketplace's search: a query bar in GP4U's query language and two quick filters that
+// The marketplace's search: a query bar in GP4U's query language (an ARIA 1.2 combobox that
+// completes the term under the caret: fields, operators, GPU names) and two quick filters that
 // edit the same query. The submitted query lives in the URL (see searchState.ts): submitting
 // adds a history entry, and Back or a shared link puts the query back in the bar.
-import { useEffect, useId, useMemo, useState, type FormEvent } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 
-import type { ApiError } from "../api/errors";
+import { api } from "../api/client";
+import { unwrap, type ApiError } from "../api/errors";
+import { acceptCompletion, completionsAt, type CompletionSet } from "./completions";
 import { FIELDS } from "./fields";
 import { parseQuery, setTerm, termValues, type QueryProblem } from "./query";
 import { useSearchState } from "./searchState";
@@ -57,9 +61,29 @@ function highlight(text: string, problem: QueryProblem) {
   );
 }
 
+/** GPU names for completion (GET /api/v1/gpus), fetched once the query bar is first used. */
+function useGpuNames(enabled: boolean): readonly string[] {
+  const gpus = useQuery({
+    queryKey: ["gpus"],
+    queryFn: ({ signal }) => unwrap(api.GET("/api/v1/gpus", { signal })),
+    select: (data) => data.items.map((gpu) => gpu.name),
+    staleTime: Infinity,
+    enabled,
+  });
+  return gpus.data ?? NO_GPUS;
+}
+const NO_GPUS: readonly string[] = [];
+
 export function QueryBar({ serverError }: { serverError?: ApiError | null }) {
   const [state, update] = useSearchState();
   const [draft, setDraft] = useState(state.q);
+  const [used, setUsed] = useState(false);
+  const gpus = useGpuNames(used);
+  const [completions, setCompletions] = useState<CompletionSet | null>(null);
+  const [active, setActive] = useState(-1);
+  const [caret, setCaret] = useState<number | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+  const listId = useId();
   const [problem, setProblem] = useState<{ text: string; problem: QueryProblem } | null>(null);
   const inputId = useId();
   const helpId = useId();
@@ -69,10 +93,57 @@ export function QueryBar({ serverError }: { serverError?: ApiError | null }) {
   useEffect(() => {
     setDraft(state.q);
     setProblem(null);
+    setCompletions(null);
   }, [state.q]);
+
+  // After a completion is accepted: put the caret just after it.
+  useLayoutEffect(() => {
+    if (caret !== null) {
+      input.current?.setSelectionRange(caret, caret);
+      setCaret(null);
+    }
+  }, [caret]);
+
+  const suggest = (text: string, at: number | null) => {
+    const next = at === null ? null : completionsAt(text, at, gpus);
+    setCompletions(next);
+    setActive(-1);
+  };
+  const close = () => {
+    setCompletions(null);
+    setActive(-1);
+  };
+  const accept = (index: number) => {
+    const item = completions?.items[index];
+    if (!completions || !item) return;
+    const next = acceptCompletion(draft, completions, item);
+    setDraft(next.text);
+    setCaret(next.caret);
+    suggest(next.text, next.caret);
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
+    const count = completions?.items.length ?? 0;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      if (!count) {
+        suggest(draft, event.currentTarget.selectionStart);
+        return;
+      }
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      setActive((current) => (current < 0 ? (step > 0 ? 0 : count - 1) : (current + step + count) % count));
+    } else if ((event.key === "Enter" || event.key === "Tab") && count && active >= 0) {
+      event.preventDefault();
+      accept(active);
+    } else if (event.key === "Escape" && count) {
+      event.preventDefault(); // keep the text (a search input clears itself on Escape)
+      event.stopPropagation(); // and leave an open offer panel open
+      close();
+    }
+  };
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    close();
     const text = draft.trim();
     const parsed = parseQuery(text);
     if (parsed.problem) {
@@ -101,12 +172,25 @@ export function QueryBar({ serverError }: { serverError?: ApiError | null }) {
           Query
         </label>
         <div className="querybar-row">
+          <div className="querybar-combo">
           <input
+            ref={input}
             id={inputId}
             className="querybar-input"
             type="search"
+            role="combobox"
+            aria-expanded={completions !== null}
+            aria-controls={listId}
+            aria-autocomplete="list"
+            aria-activedescendant={completions && active >= 0 ? `${listId}-${active}` : undefined}
             value={draft}
-            onChange={(e) => setDraft(e.target.value)}
+            onChange={(e) => {
+              setDraft(e.target.value);
+              suggest(e.target.value, e.target.selectionStart);
+            }}
+            onFocus={() => setUsed(true)}
+            onBlur={close}
+            onKeyDown={onKeyDown}
             placeholder={EXAMPLE}
             spellCheck={false}
             autoCapitalize="off"
@@ -115,6 +199,23 @@ export function QueryBar({ serverError }: { serverError?: ApiError | null }) {
             aria-invalid={invalid}
             aria-describedby={invalid ? `${errorId} ${helpId}` : helpId}
           />
+          <ul id={listId} role="listbox" aria-label="Completions" className="completions" hidden={completions === null}>
+            {completions?.items.map((item, index) => (
+              <li
+                key={item.insert}
+                id={`${listId}-${index}`}
+                role="option"
+                aria-selected={index === active}
+                className={`completion${index === active ? " is-active" : ""}`}
+                onMouseDown={(e) => e.preventDefault()}
+                onClick={() => accept(index)}
+              >
+                <code>{item.label}</code>
+                {item.detail ? <span className="completion-detail">{item.detail}</span> : null}
+              </li>
+            ))}
+          </ul>
+          </div>
           <button type="submit" className="button button-primary">
             Search
           </button>

@@ -6,12 +6,15 @@ import { nextSort, parseSort, readSearchState, writeSearchState } from "./search
 
 describe("search state in the URL", () => {
   it("reads the query, sort and open offer, with defaults", () => {
-    expect(readSearchState(new URLSearchParams(""))).toEqual({ q: "", sort: DEFAULT_SORT, offer: null });
+    expect(readSearchState(new URLSearchParams(""))).toEqual({ q: "", sort: DEFAULT_SORT, offer: null, view: "list" });
     expect(readSearchState(new URLSearchParams("q=gpu%3DH100+&sort=-price_per_hour&offer=42"))).toEqual({
       q: "gpu=H100",
       sort: "-price_per_hour",
       offer: 42,
+      view: "list",
     });
+    expect(readSearchState(new URLSearchParams("view=groups")).view).toBe("groups");
+    expect(readSearchState(new URLSearchParams("view=table")).view).toBe("list");
     expect(readSearchState(new URLSearchParams("offer=abc")).offer).toBeNull();
     expect(readSearchState(new URLSearchParams("offer=-3")).offer).toBeNull();
   });
@@ -25,7 +28,7 @@ describe("search state in the URL", () => {
   });
 
   it("round-trips through a URL", () => {
-    const state = { q: 'region~"us east" country in [US,CA]', sort: "-updated_at", offer: 5 };
+    const state = { q: 'region~"us east" country in [US,CA]', sort: "-updated_at", offer: 5, view: "groups" as const };
     const url = new URL(`https://gp4u.test/?${writeSearchState(new URLSearchParams(), state)}`);
     expect(readSearchState(url.searchParams)).toEqual(state);
   });

@@ -1,16 +1,20 @@
 // The marketplace's state in the URL, so every search can be shared and survives a reload:
 //   /?q=gpu%3DH100+gpu_count%3E%3D8&sort=-price_per_hour&offer=42
 // `q` is the query text as submitted, `sort` the API's sort (`field` or `-field`), `offer` the
-// offer whose details are open. Defaults are left out of the URL; other parameters are kept.
+// offer whose details are open, `view=groups` the group-by-GPU view instead of the offers list.
+// Defaults are left out of the URL; other parameters are kept.
 import { useCallback, useMemo } from "react";
 import { useSearchParams } from "react-router";
 
 import { DEFAULT_SORT, SORTABLE } from "./fields";
 
+export type MarketView = "list" | "groups";
+
 export interface SearchState {
   q: string;
   sort: string;
   offer: number | null;
+  view: MarketView;
 }
 
 export interface SortOrder {
@@ -27,6 +31,7 @@ export function readSearchState(params: URLSearchParams): SearchState {
     q: (params.get("q") ?? "").trim(),
     sort: params.get("sort")?.trim() || DEFAULT_SORT,
     offer: Number.isSafeInteger(offer) && offer > 0 ? offer : null,
+    view: params.get("view") === "groups" ? "groups" : "list",
   };
 }
 
@@ -41,6 +46,8 @@ export function writeSearchState(params: URLSearchParams, patch: Partial<SearchS
   else next.delete("sort");
   if (state.offer !== null) next.set("offer", String(state.offer));
   else next.delete("offer");
+  if (state.view === "groups") next.set("view", "groups");
+  else next.delete("view");
   return next;
 }
 
