@@ -1,9 +1,10 @@
 """Booking and launching in Debian's Chromium against a real `gp4u serve` (embedded SQLite,
 accounts mode, the `local` provider with priced slots, a host machine whose agent checked in):
-a renter finds a host's offer in the marketplace, books a slot in the calendar dialog, sees it in
-My reservations, cancels it and gets the money back; launches a session from a `local` offer and
-shuts it down; another user's reservation URL shows not-found; a taken time and a short wallet
-are refused in the dialog in words. axe-core in both themes, screenshots at both widths."""
+a renter finds a host's offer in the marketplace, compares it with another, books a slot in the
+calendar dialog, sees it in My reservations, cancels it and gets the money back in the wallet;
+launches a session from a `local` offer and shuts it down; another user's reservation URL shows
+not-found; a taken time and a short wallet are refused in the dialog in words. axe-core in both
+themes, screenshots at both widths."""
 
 from __future__ import annotations
 
@@ -94,8 +95,10 @@ def shows(page: Any, text: str) -> int:
     return int(page.get_by_text(text, exact=True).count())
 
 
-def open_book_dialog(page: Any, offer: dict[str, Any]) -> Any:
-    page.goto(f"/?q=source%3Dhost&offer={offer['id']}")
+def open_book_dialog(page: Any, offer: dict[str, Any], go: bool = True) -> Any:
+    """Book `offer` from its panel in the marketplace (opened here unless `go` is False)."""
+    if go:
+        page.goto(f"/?q=source%3Dhost&offer={offer['id']}")
     page.get_by_role("button", name="Book", exact=True).click()
     dialog = page.get_by_role("dialog", name=re.compile(rf"^Book {offer['gpu']}.* × 1$"))
     until(lambda: dialog.get_by_role("grid").count(), "the calendar")
@@ -116,10 +119,24 @@ def test_book_a_slot_see_it_cancel_it_and_get_the_refund(
 ) -> None:
     server = booking_server
     offer = host_offer(server, "host-book@example.com")
+    other = host_offer(server, "host-book-2@example.com")
     ada = renter(server, "ada-book@example.com", "100")
     page = logged_in_page(browser, server, ada)
 
-    dialog = open_book_dialog(page, offer)
+    # Search, compare the two hosts' offers, and open the first back in the marketplace.
+    page.goto("/?q=source%3Dhost")
+    for pick in (offer, other):
+        checkbox = page.get_by_role("checkbox", name=f"Compare offer {pick['id']}")
+        until(lambda box=checkbox: box.count(), "the hosts' offers")
+        checkbox.check()
+    page.get_by_role("region", name=re.compile("^Compare")).get_by_role(
+        "link", name="Compare 2 offers"
+    ).click()
+    until(lambda: page.locator("thead th").count() == 2, "two offers side by side")
+    page.get_by_role("link", name=f"Open offer {offer['id']} in the marketplace").click()
+    until(lambda: f"offer={offer['id']}" in page.url, "the offer opened")
+
+    dialog = open_book_dialog(page, offer, go=False)
     busy = dialog.locator('[data-status="past"], [data-status="busy"]')
     assert dialog.locator('[data-status="free"]').count() == 7 * 24  # next week: all free
     assert busy.count() == 0

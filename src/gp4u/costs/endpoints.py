@@ -11,8 +11,8 @@ from gp4u.accounts.deps import AdminUser, Reader
 from gp4u.costs import service
 from gp4u.costs.export import CostTable, costs_csv
 from gp4u.costs.schemas import MONTH_PATTERN, CostsOut, UserCostsOut
-from gp4u.wallet.export import CSV_RESPONSES
 from gp4u.web.deps import ClockDep, SessionDep
+from gp4u.web.downloads import CSV_RESPONSES
 from gp4u.web.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from gp4u.web.responses import FastJSON
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from fastapi import Response
 
-from gp4u.wallet.export import csv_response
+from gp4u.web.downloads import csv_response
 
 CostTable = Literal["sessions", "daily", "monthly", "keys"]
 

@@ -112,7 +112,7 @@ class OfferDetail(OfferOut):
     g_score: float | None = Field(
         None,
         description="0-100 against the current market, as in `/api/v1/offers/compare`; null "
-        "only from the embedded CLI, which does not score.",
+        "while a just-started server is still indexing the market, and from the embedded CLI.",
     )
 
 

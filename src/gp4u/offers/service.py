@@ -126,7 +126,7 @@ async def warm_up(
             query = build_query(None, limit=page_size, default_limit=page_size, max_limit=page_size)
             orjson.dumps((await search_offers(session, query, market)).as_json())
             await summarize(session, build_query(None), "gpu", market)
-    except SQLAlchemyError as exc:
+    except Exception as exc:  # a failed warm-up only costs the first visitor time: never more
         log.warning("market warm-up failed", error=str(exc)[:200])
         return False
     log.info("market warmed up", ms=round((time.perf_counter() - started) * 1000, 1))
@@ -206,7 +206,7 @@ async def market_changes(
             "price_per_gpu_hour": micros_to_usd(per_gpu),
             "available": bool(available),
             "stale": bool(stale),
-            "new": created == updated,
+            "new": created == updated and not stale,  # marking stale does not touch updated_at
             "updated_at": ensure_utc(updated).isoformat(),
         }
         for offer_id, price, per_gpu, available, stale, created, updated in rows

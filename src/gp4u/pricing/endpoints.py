@@ -20,6 +20,7 @@ from gp4u.pricing.schemas import (
     SavingsOut,
 )
 from gp4u.web.deps import ClockDep, MarketDep, SessionDep, SettingsDep
+from gp4u.web.downloads import CSV_RESPONSES, csv_response
 from gp4u.web.errors import ERROR_RESPONSES
 from gp4u.web.responses import FastJSON
 
@@ -190,7 +191,7 @@ SeriesParams = Annotated[dict[str, Any], Depends(_series_params)]
 @router.get(
     "/prices/history",
     response_model=HistoryOut,
-    responses={**ERROR_RESPONSES, 200: {"content": {"text/csv": {}}}},
+    responses={**ERROR_RESPONSES, **CSV_RESPONSES},
     summary="Min and median $/GPU-hour and offer count over time, as JSON or CSV",
 )
 async def price_history(
@@ -207,17 +208,13 @@ async def price_history(
     )
     if format == "json":
         return FastJSON(body)
-    lines = ["at,min_price_per_gpu_hour,median_price_per_gpu_hour,offers"]
-    for p in body["items"]:
-        low, mid = p["min_price_per_gpu_hour"], p["median_price_per_gpu_hour"]
-        lines.append(
-            f"{p['at']},{'' if low is None else low},{'' if mid is None else mid},{p['offers']}"
-        )
-    name = f"gp4u-{series['gpu']}-{resolution}.csv".replace(" ", "_")
-    return Response(
-        "\n".join(lines) + "\n",
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    return csv_response(
+        f"gp4u-{series['gpu']}-{resolution}.csv",
+        ("at", "min_price_per_gpu_hour", "median_price_per_gpu_hour", "offers"),
+        (
+            (p["at"], p["min_price_per_gpu_hour"], p["median_price_per_gpu_hour"], p["offers"])
+            for p in body["items"]
+        ),
     )
 
 

@@ -195,10 +195,28 @@ async def offer_detail(
     """One offer with its price history, value metrics and G-Score (scored against the whole
     market exactly as `compare` scores it)."""
     detail = await get_offer(session, offer_id)
-    reference = market_reference_of(await snapshot_index(session, market))
     detail["value"] = value_metrics(_micros(detail))
-    detail["g_score"] = round(g_score(_micros(detail), reference, gscore_weights(settings)), 1)
+    detail["g_score"] = None
+    # Never build an index for one offer: while the process's index is being built there is no
+    # score; while it catches up with an import, the previous market scores it.
+    index = None if market is None else (await market.current(session) or market.index)
+    if index is not None:
+        reference = _cached_reference(index)
+        detail["g_score"] = round(g_score(_micros(detail), reference, gscore_weights(settings)), 1)
     return detail
+
+
+_last_reference: tuple[int, int, MarketReference] | None = None
+
+
+def _cached_reference(index: MarketIndex) -> MarketReference:
+    """`market_reference_of(index)`, computed once per index and version (every detail view of
+    an unchanged market shares it)."""
+    global _last_reference
+    key = (id(index), index.version)
+    if _last_reference is None or _last_reference[:2] != key:
+        _last_reference = (*key, market_reference_of(index))
+    return _last_reference[2]
 
 
 def _micros(offer: dict[str, Any]) -> dict[str, Any]:

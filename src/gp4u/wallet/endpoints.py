@@ -14,7 +14,7 @@ from gp4u.db.base import MAX_ID
 from gp4u.kit.money import usd_to_micros
 from gp4u.ledger.service import Sessions
 from gp4u.wallet import service
-from gp4u.wallet.export import CSV_RESPONSES, transactions_csv
+from gp4u.wallet.export import transactions_csv
 from gp4u.wallet.rails import PaymentRail
 from gp4u.wallet.schemas import (
     AnalyticsOut,
@@ -29,6 +29,7 @@ from gp4u.wallet.schemas import (
     WithdrawalIn,
 )
 from gp4u.web.deps import ClockDep, ObjectId, SessionDep
+from gp4u.web.downloads import CSV_RESPONSES
 from gp4u.web.errors import AUTH_RESPONSES, ERROR_RESPONSES, ErrorOut
 from gp4u.web.responses import FastJSON
 

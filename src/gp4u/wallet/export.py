@@ -1,35 +1,14 @@
-"""CSV downloads of the wallet and costs reports: rows rendered with the csv module (quoting
-memos and names that hold commas), served as an attachment with a descriptive file name."""
+"""The wallet's transactions as a CSV download (memos as JSON)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 from fastapi import Response
 
-CSV_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {"text/csv": {"schema": {"type": "string"}}},
-        "description": "JSON, or CSV with `format=csv`.",
-    }
-}
-
-
-def csv_response(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    """`rows` under `header` as a CSV attachment called `name` (None is an empty cell)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+from gp4u.web.downloads import csv_response
 
 
 def transactions_csv(items: Iterable[dict[str, Any]], name: str) -> Response:

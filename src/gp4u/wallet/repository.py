@@ -144,8 +144,10 @@ async def transactions(
         .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
         .where(LedgerAccount.owner == owner)
         .group_by(Posting.entry_id)
-        .subquery()
     )
+    if before is not None:  # in the aggregate too: the outer filter does not reach inside it
+        deltas = deltas.where(Posting.entry_id < before)
+    deltas_q = deltas.subquery()
     query = (
         select(
             JournalEntry.id,
@@ -153,11 +155,11 @@ async def transactions(
             JournalEntry.hold_id,
             JournalEntry.memo,
             JournalEntry.created_at,
-            deltas.c.available,
-            deltas.c.held,
-            deltas.c.earnings,
+            deltas_q.c.available,
+            deltas_q.c.held,
+            deltas_q.c.earnings,
         )
-        .join(deltas, deltas.c.entry_id == JournalEntry.id)
+        .join(deltas_q, deltas_q.c.entry_id == JournalEntry.id)
         .order_by(JournalEntry.id.desc())
         .limit(limit)
     )

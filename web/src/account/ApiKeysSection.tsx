@@ -10,7 +10,7 @@ import type { components } from "../api/schema";
 import { Dialog } from "../app/Dialog";
 import { dateTime } from "../app/format";
 import { useToast } from "../app/toasts";
-import { CopyButton } from "./CopyButton";
+import { CopyButton } from "../app/CopyButton";
 import { SCOPE_TEXT, grantableScopes, type Scope } from "./scopes";
 
 type Role = components["schemas"]["UserOut"]["roles"][number];

@@ -6,6 +6,7 @@ import { useEffect, useId, useState, type FormEvent } from "react";
 
 import { api } from "../api/client";
 import { ApiError, describeError, unwrap } from "../api/errors";
+import { CopyButton } from "../app/CopyButton";
 import { Dialog } from "../app/Dialog";
 import { money } from "../app/format";
 import { useToast } from "../app/toasts";
@@ -82,18 +83,7 @@ export function WatchDialog({ initialQuery = "", onClose }: { initialQuery?: str
           <input id={`${id}-secret`} readOnly value={created.webhook_secret} onFocus={(event) => event.target.select()} />
         </label>
         <p className="actions">
-          <button
-            type="button"
-            className="button"
-            onClick={() =>
-              void navigator.clipboard?.writeText(created.webhook_secret ?? "").then(
-                () => toast({ kind: "success", title: "Secret copied" }),
-                () => toast({ kind: "error", title: "Could not copy", detail: "Select the secret and copy it yourself." }),
-              )
-            }
-          >
-            Copy secret
-          </button>
+          <CopyButton text={created.webhook_secret ?? ""} what="the webhook secret" />
         </p>
       </Dialog>
     );

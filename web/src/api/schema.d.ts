@@ -3717,7 +3717,7 @@ export interface components {
             dlperf: number | null;
             /**
              * G Score
-             * @description 0-100 against the current market, as in `/api/v1/offers/compare`; null only from the embedded CLI, which does not score.
+             * @description 0-100 against the current market, as in `/api/v1/offers/compare`; null while a just-started server is still indexing the market, and from the embedded CLI.
              */
             g_score?: number | null;
             /**
@@ -9414,14 +9414,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON, or CSV with `format=csv`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["HistoryOut"];
-                    "text/csv": unknown;
+                    "text/csv": string;
                 };
             };
             /** @description Bad query: names the bad field or value. */

@@ -5,7 +5,8 @@ import { Link } from "react-router";
 
 import { describeError } from "../api/errors";
 import { dateTime, money } from "../app/format";
-import { MyGpusTabs, ScrollTable, StateBadge, timeLeft, useNow } from "./parts";
+import { TableWrap } from "../app/TableWrap";
+import { MyGpusTabs, StateBadge, timeLeft, useNow } from "./parts";
 import { OPEN_RESERVATION_STATES, useReservations } from "./queries";
 import type { Reservation } from "./types";
 import "./booking.css";
@@ -67,7 +68,7 @@ export function ReservationsPage() {
           {shown.length === 0 ? (
             <p className="empty">No {filter === "open" ? "upcoming or active" : "ended"} reservations.</p>
           ) : (
-            <ScrollTable label="Reservations table">
+            <TableWrap label="Reservations table">
               <table className="data-table">
                 <caption className="sr-only">Your reservations, newest first</caption>
                 <thead>
@@ -109,7 +110,7 @@ export function ReservationsPage() {
                   ))}
                 </tbody>
               </table>
-            </ScrollTable>
+            </TableWrap>
           )}
         </>
       )}

@@ -15,7 +15,9 @@ import { FailureView } from "./BookDialog";
 import { estimate, launchMinutes } from "./estimate";
 import { EstimateView } from "./EstimateView";
 import { refusal, type Refusal } from "./moneyErrors";
-import { CopyButton, NotFoundView, ScrollTable, StateBadge, timeLeft, useNow } from "./parts";
+import { CopyButton } from "../app/CopyButton";
+import { TableWrap } from "../app/TableWrap";
+import { NotFoundView, StateBadge, timeLeft, useNow } from "./parts";
 import { isNotFound, KEYS, LIVE_SESSION_STATES, useSession, useWallet } from "./queries";
 import type { Session } from "./types";
 import "./booking.css";
@@ -122,7 +124,7 @@ export function SessionPage() {
             <>
               <div className="ssh-command">
                 <code aria-label="SSH command">{s.connection.command}</code>
-                <CopyButton text={s.connection.command} label="the SSH command" />
+                <CopyButton text={s.connection.command} what="the SSH command" />
               </div>
               <dl className="specs">
                 <dt>Host</dt>
@@ -209,7 +211,7 @@ function PrivateKey({ value, sessionId }: { value: string; sessionId: number }) 
         {value}
       </pre>
       <div className="actions">
-        <CopyButton text={value} label="the private key" />
+        <CopyButton text={value} what="the private key" />
         <a className="button" href={href} download={`gp4u-session-${sessionId}.pem`}>
           Download
         </a>
@@ -223,7 +225,7 @@ function Attempts({ session }: { session: Session }) {
     <section aria-labelledby="attempts-title">
       <h2 id="attempts-title">Launch attempts</h2>
       {session.launch_summary ? <p className="muted">{session.launch_summary}</p> : null}
-      <ScrollTable label="Launch attempts table">
+      <TableWrap label="Launch attempts table">
         <table className="data-table">
           <thead>
             <tr>
@@ -253,7 +255,7 @@ function Attempts({ session }: { session: Session }) {
             ))}
           </tbody>
         </table>
-      </ScrollTable>
+      </TableWrap>
     </section>
   );
 }

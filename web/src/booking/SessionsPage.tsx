@@ -5,7 +5,8 @@ import { Link } from "react-router";
 
 import { describeError } from "../api/errors";
 import { money } from "../app/format";
-import { MyGpusTabs, ScrollTable, StateBadge, timeLeft, useNow } from "./parts";
+import { TableWrap } from "../app/TableWrap";
+import { MyGpusTabs, StateBadge, timeLeft, useNow } from "./parts";
 import { LIVE_SESSION_STATES, useSessions } from "./queries";
 import type { Session } from "./types";
 import "./booking.css";
@@ -68,7 +69,7 @@ export function SessionsPage() {
           {shown.length === 0 ? (
             <p className="empty">No {filter} sessions.</p>
           ) : (
-            <ScrollTable label="Sessions table">
+            <TableWrap label="Sessions table">
               <table className="data-table">
                 <caption className="sr-only">Your sessions, newest first</caption>
                 <thead>
@@ -107,7 +108,7 @@ export function SessionsPage() {
                   ))}
                 </tbody>
               </table>
-            </ScrollTable>
+            </TableWrap>
           )}
         </>
       )}

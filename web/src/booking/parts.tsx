@@ -1,9 +1,8 @@
 // Small pieces the booking pages share: the My GPUs tabs, state badges, a ticking clock for
-// "time left", a copy button and the not-found view for another user's (or no) object.
-import { useEffect, useState, type ReactNode } from "react";
+// "time left" and the not-found view for another user's (or no) object.
+import { useEffect, useState } from "react";
 import { Link, NavLink } from "react-router";
 
-import { useToast } from "../app/toasts";
 import { duration } from "./estimate";
 
 export function MyGpusTabs() {
@@ -55,28 +54,6 @@ export function timeLeft(start: string | null, end: string, now: number): string
   return `${duration(Math.ceil((endAt - now) / 60_000))} left`;
 }
 
-export function CopyButton({ text, label }: { text: string; label: string }) {
-  const toast = useToast();
-  return (
-    <button
-      type="button"
-      className="button"
-      onClick={() => {
-        if (!navigator.clipboard) {
-          toast({ kind: "error", title: "Copying is not available here", detail: "Select the text and copy it yourself." });
-          return;
-        }
-        navigator.clipboard.writeText(text).then(
-          () => toast({ kind: "success", title: "Copied", detail: label }),
-          () => toast({ kind: "error", title: "Could not copy", detail: "Select the text and copy it yourself." }),
-        );
-      }}
-    >
-      Copy<span className="sr-only"> {label}</span>
-    </button>
-  );
-}
-
 export function NotFoundView({ what, back, backLabel }: { what: string; back: string; backLabel: string }) {
   return (
     <section className="page narrow" aria-labelledby="booking-notfound-title">
@@ -89,12 +66,3 @@ export function NotFoundView({ what, back, backLabel }: { what: string; back: st
   );
 }
 
-/** A wide table that scrolls sideways inside its frame on narrow screens (focusable, so the
- * keyboard can scroll it too). */
-export function ScrollTable({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
-      {children}
-    </div>
-  );
-}

@@ -12,7 +12,7 @@ import { Dialog } from "../app/Dialog";
 
 import { useToast } from "../app/toasts";
 import { useMe } from "../auth/useMe";
-import { CopyButton } from "../account/CopyButton";
+import { CopyButton } from "../app/CopyButton";
 import { total } from "./format";
 import { parseEnv, type JobIn } from "./planState";
 import { CLUSTERS_KEY } from "./queries";

@@ -1,8 +1,6 @@
 // The one-time agent token and the exact command that starts the host agent on the machine,
 // with copy buttons. The token is shown only this once, so the page says so.
-import { useState } from "react";
-
-import { useToast } from "../app/toasts";
+import { CopyButton } from "../app/CopyButton";
 import { brokerUrl } from "./queries";
 
 /** The command for a POSIX shell; the token goes in the environment so it stays out of the process list. */
@@ -32,27 +30,13 @@ export function AgentCommand({ token }: { token: string }) {
 }
 
 export function CopyBlock({ label, text }: { label: string; text: string }) {
-  const toast = useToast();
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(text);
-      setCopied(true);
-      toast({ kind: "success", title: `${label} copied` });
-    } catch {
-      toast({ kind: "error", title: `Could not copy the ${label.toLowerCase()}`, detail: "Select the text and copy it by hand." });
-    }
-  };
   return (
     <div className="copy-block" role="group" aria-label={label}>
       <span className="copy-label">{label}</span>
       <pre tabIndex={0}>
         <code>{text}</code>
       </pre>
-      <button type="button" className="button" onClick={() => void copy()}>
-        {copied ? "Copied" : "Copy"}
-        <span className="sr-only"> {label.toLowerCase()}</span>
-      </button>
+      <CopyButton text={text} what={`the ${label.toLowerCase()}`} />
     </div>
   );
 }

@@ -12,7 +12,7 @@ import { useToast } from "../app/toasts";
 import { DailyCostChart } from "./DailyCostChart";
 import { asJson, saveDownload } from "./download";
 import { useApiKeys } from "./queries";
-import { TableWrap } from "./TableWrap";
+import { TableWrap } from "../app/TableWrap";
 import type { CostReport } from "./types";
 import { WalletTabs } from "./WalletTabs";
 import "./wallet.css";

@@ -3,7 +3,7 @@
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 
 import { money } from "../app/format";
-import { TableWrap } from "./TableWrap";
+import { TableWrap } from "../app/TableWrap";
 import type { CostReport } from "./types";
 
 const dayLabel = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", timeZone: "UTC" });

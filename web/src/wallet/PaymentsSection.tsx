@@ -3,7 +3,7 @@
 import { describeError } from "../api/errors";
 import { dateTime, money } from "../app/format";
 import { usePayments } from "./queries";
-import { TableWrap } from "./TableWrap";
+import { TableWrap } from "../app/TableWrap";
 import type { Payment } from "./types";
 
 const DIRECTION: Record<Payment["direction"], string> = { deposit: "Deposit", withdrawal: "Withdrawal", payout: "Payout" };

@@ -6,7 +6,7 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 import { describeError } from "../api/errors";
 import { money } from "../app/format";
 import { useAnalytics } from "./queries";
-import { TableWrap } from "./TableWrap";
+import { TableWrap } from "../app/TableWrap";
 import type { Analytics } from "./types";
 
 const CATEGORIES = [

@@ -11,7 +11,7 @@ import { useToast } from "../app/toasts";
 import { saveDownload } from "./download";
 import { KINDS, kindLabel, rangeProblem, readFilter, toQuery, writeFilter, type TransactionFilter } from "./filters";
 import { useTransactions } from "./queries";
-import { TableWrap } from "./TableWrap";
+import { TableWrap } from "../app/TableWrap";
 import type { Transaction } from "./types";
 
 function memoText(memo: Transaction["memo"]): string {

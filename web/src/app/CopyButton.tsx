@@ -1,5 +1,6 @@
-// A button that copies a secret (an API key, a private key) to the clipboard and says whether it
-// worked; when the browser refuses, the text stays on screen to copy by hand.
+// A button that copies text (a command, an API key, a private key) to the clipboard and says
+// whether it worked; when the browser refuses (or has no clipboard: plain HTTP on another host),
+// the text stays on screen to copy by hand.
 import { useState } from "react";
 
 import { useToast } from "../app/toasts";
@@ -9,7 +10,7 @@ export function CopyButton({ text, what }: { text: string; what: string }) {
   const [copied, setCopied] = useState(false);
   const copy = async () => {
     try {
-      await navigator.clipboard.writeText(text);
+      await navigator.clipboard.writeText(text); // throws where there is no clipboard
       setCopied(true);
       toast({ kind: "success", title: "Copied", detail: `${what[0]?.toUpperCase()}${what.slice(1)} is on your clipboard.` });
     } catch {
