@@ -107,6 +107,21 @@ def open_book_dialog(page: Any, offer: dict[str, Any], go: bool = True) -> Any:
     return dialog
 
 
+def set_end(dialog: Any, end: datetime, held: str) -> None:
+    """Type a new end and wait for the estimate to read `held` (typed again if a busy browser
+    dropped the input event: the field then still shows the old estimate)."""
+    field = dialog.get_by_label("End", exact=True)
+    field.fill(end.strftime("%Y-%m-%dT%H:%M"))
+
+    def shown() -> bool:
+        if dialog.get_by_test_id("estimate-held").inner_text() == held:
+            return True
+        field.fill(end.strftime("%Y-%m-%dT%H:%M"))
+        return False
+
+    until(shown, f"the estimate at {held}")
+
+
 def pick_two_hours(dialog: Any, day: int, hour: int) -> None:
     """Pick [hour, hour+2) on `day` of the shown week: a click, then the keyboard."""
     dialog.locator(f'[data-cell="{day}-{hour}"]').click()
@@ -151,13 +166,8 @@ def test_book_a_slot_see_it_cancel_it_and_get_the_refund(
     assert dialog.get_by_test_id("estimate-held").inner_text() == "$4.00"
     assert "$100.00 now, $96.00 after" in dialog.locator(".estimate").inner_text()
     # The estimate follows the times as they change.
-    dialog.get_by_label("End", exact=True).fill(
-        (start + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
-    )
-    until(lambda: dialog.get_by_test_id("estimate-held").inner_text() == "$6.00", "$6 for 3 h")
-    dialog.get_by_label("End", exact=True).fill(
-        (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
-    )
+    set_end(dialog, start + timedelta(hours=3), "$6.00")
+    set_end(dialog, start + timedelta(hours=2), "$4.00")
     dialog.get_by_label("Startup command (optional)").fill("python train.py")
     assert_accessible(page, "booking dialog (light)")
     screenshot(page, "book-dialog-desktop")

@@ -131,8 +131,9 @@ def test_the_wizard_turns_a_sentence_into_a_plan_and_the_step_form(
         # What it understood, editable: the step form holds the same requirement.
         page.get_by_role("button", name="Edit these settings").click()
         page.wait_for_url(re.compile(r"via=form"))
-        assert page.get_by_role("tab", name="Step by step").get_attribute("aria-selected") == "true"
-        assert page.get_by_label("Useful PFLOP-hours").input_value()
+        step_tab = page.get_by_role("tab", name="Step by step")
+        until(lambda: step_tab.get_attribute("aria-selected") == "true", "the step form's tab")
+        until(lambda: page.get_by_label("Useful PFLOP-hours").input_value(), "the PFLOP-hours")
         assert page.get_by_label("Budget (USD, optional)").input_value() == "3000"
         _plan_shown(page)
         # The same requirement (its deadline now counted a moment later): the same plan.
