@@ -11,6 +11,8 @@ import { Dialog } from "../app/Dialog";
 import { dateTime } from "../app/format";
 import { useToast } from "../app/toasts";
 import { CopyButton } from "../app/CopyButton";
+import { LoadError } from "../app/LoadError";
+import { ConfirmDialog } from "../app/ConfirmDialog";
 import { SCOPE_TEXT, grantableScopes, type Scope } from "./scopes";
 
 type Role = components["schemas"]["UserOut"]["roles"][number];
@@ -36,12 +38,7 @@ export function ApiKeysSection({ roles }: { roles: Role[] }) {
       {keys.isPending ? (
         <p role="status">Loading your keys…</p>
       ) : keys.isError ? (
-        <div className="form-error" role="alert">
-          <p>Could not load your API keys: {describeError(keys.error)}</p>
-          <button type="button" className="button" onClick={() => void keys.refetch()}>
-            Try again
-          </button>
-        </div>
+        <LoadError what="your API keys" error={keys.error} onRetry={() => void keys.refetch()} />
       ) : keys.data.items.length === 0 ? (
         <p className="empty-inline">You have no API keys.</p>
       ) : (
@@ -198,23 +195,19 @@ function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKey; onClose: () => void
     onError: (error) => toast({ kind: "error", title: "Could not revoke the API key", detail: describeError(error) }),
   });
   return (
-    <Dialog
+    <ConfirmDialog
       title={`Revoke ${apiKey.name}?`}
+      confirmLabel="Revoke key"
+      busyLabel="Revoking…"
+      cancelLabel="Keep it"
+      tone="primary"
+      busy={revoke.isPending}
+      onConfirm={() => revoke.mutate()}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Keep it
-          </button>
-          <button type="button" className="button button-primary" onClick={() => revoke.mutate()} disabled={revoke.isPending}>
-            {revoke.isPending ? "Revoking…" : "Revoke key"}
-          </button>
-        </>
-      }
     >
       <p>
         Anything using <code>{apiKey.display}</code> is refused from now on. This cannot be undone.
       </p>
-    </Dialog>
+    </ConfirmDialog>
   );
 }

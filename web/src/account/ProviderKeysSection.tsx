@@ -6,9 +6,10 @@ import { useId, useState, type FormEvent } from "react";
 import { api } from "../api/client";
 import { describeError, unwrap } from "../api/errors";
 import type { components } from "../api/schema";
-import { Dialog } from "../app/Dialog";
 import { dateTime } from "../app/format";
 import { useToast } from "../app/toasts";
+import { LoadError } from "../app/LoadError";
+import { ConfirmDialog } from "../app/ConfirmDialog";
 
 type Stored = components["schemas"]["ProviderKeyOut"];
 
@@ -37,12 +38,7 @@ export function ProviderKeysSection() {
       {stored.isPending ? (
         <p role="status">Loading your provider keys…</p>
       ) : stored.isError ? (
-        <div className="form-error" role="alert">
-          <p>Could not load your provider keys: {describeError(stored.error)}</p>
-          <button type="button" className="button" onClick={() => void stored.refetch()}>
-            Try again
-          </button>
-        </div>
+        <LoadError what="your provider keys" error={stored.error} onRetry={() => void stored.refetch()} />
       ) : (
         <ul className="provider-keys">
           {KEYED_PROVIDERS.map(([provider, label]) => (
@@ -151,22 +147,18 @@ function ProviderKeyRow({ provider, label, stored }: { provider: string; label: 
         </form>
       ) : null}
       {forgetting ? (
-        <Dialog
+        <ConfirmDialog
           title={`Forget the ${label} key?`}
+          confirmLabel="Forget key"
+          busyLabel="Forgetting…"
+          cancelLabel="Keep it"
+          tone="primary"
+          busy={forget.isPending}
+          onConfirm={() => forget.mutate()}
           onClose={() => setForgetting(false)}
-          footer={
-            <>
-              <button type="button" className="button" onClick={() => setForgetting(false)}>
-                Keep it
-              </button>
-              <button type="button" className="button button-primary" onClick={() => forget.mutate()} disabled={forget.isPending}>
-                {forget.isPending ? "Forgetting…" : "Forget key"}
-              </button>
-            </>
-          }
         >
           <p>GP4U deletes its encrypted copy of your {label} key. Your account at {label} is not changed.</p>
-        </Dialog>
+        </ConfirmDialog>
       ) : null}
     </li>
   );

@@ -8,6 +8,8 @@ import { describeError, unwrap } from "../api/errors";
 import type { components } from "../api/schema";
 import { Dialog } from "../app/Dialog";
 import { useToast } from "../app/toasts";
+import { LoadError } from "../app/LoadError";
+import { ConfirmDialog } from "../app/ConfirmDialog";
 
 type User = components["schemas"]["UserOut"];
 type Role = User["roles"][number];
@@ -35,12 +37,7 @@ export function UsersTable({ selfId }: { selfId: string }) {
       {users.isPending ? (
         <p role="status">Loading users…</p>
       ) : users.isError ? (
-        <div className="notice notice-stale" role="alert">
-          <p>Could not load the users: {describeError(users.error)}</p>
-          <button type="button" className="button" onClick={() => void users.refetch()}>
-            Try again
-          </button>
-        </div>
+        <LoadError what="the users" error={users.error} onRetry={() => void users.refetch()} />
       ) : rows.length === 0 ? (
         <p className="empty">No users yet.</p>
       ) : (
@@ -166,30 +163,20 @@ function ActiveDialog({ user, onClose }: { user: User; onClose: () => void }) {
   const change = useChangeUser(onClose);
   const deactivate = user.is_active;
   return (
-    <Dialog
+    <ConfirmDialog
       title={`${deactivate ? "Deactivate" : "Reactivate"} ${user.email}?`}
+      confirmLabel={deactivate ? "Deactivate" : "Reactivate"}
+      busyLabel={deactivate ? "Deactivate" : "Reactivate"}
+      tone={deactivate ? "danger" : "primary"}
+      busy={change.isPending}
+      onConfirm={() => change.mutate({ user, body: { is_active: !deactivate } })}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button button-quiet" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className={`button ${deactivate ? "button-danger" : "button-primary"}`}
-            disabled={change.isPending}
-            onClick={() => change.mutate({ user, body: { is_active: !deactivate } })}
-          >
-            {deactivate ? "Deactivate" : "Reactivate"}
-          </button>
-        </>
-      }
     >
       <p>
         {deactivate
           ? "They are logged out everywhere and cannot log in or use their API keys until reactivated. Nothing of theirs is deleted."
           : "They can log in again with their password."}
       </p>
-    </Dialog>
+    </ConfirmDialog>
   );
 }

@@ -9,7 +9,7 @@ import { api } from "../api/client";
 import { describeError, unwrap } from "../api/errors";
 import { age, dateTime, money } from "../app/format";
 import { useToast } from "../app/toasts";
-import { ConfirmDialog } from "./ConfirmDialog";
+import { ConfirmDialog } from "../app/ConfirmDialog";
 import { offersLink, useNotifications, useRefreshAlerts, useUnreadCount, useWatches } from "./queries";
 import type { Notification, Watch } from "./types";
 import { WatchDialog } from "./WatchDialog";
@@ -149,12 +149,13 @@ function DeleteWatch({ watch, onClose }: { watch: Watch; onClose: () => void }) 
   return (
     <ConfirmDialog
       title="Delete this alert?"
-      message={`“${watch.name}” will stop watching prices. Its past notifications stay in the feed.`}
       confirmLabel="Delete alert"
       busy={remove.isPending}
       onConfirm={() => remove.mutate()}
       onClose={onClose}
-    />
+    >
+      <p>“{watch.name}” will stop watching prices. Its past notifications stay in the feed.</p>
+    </ConfirmDialog>
   );
 }
 

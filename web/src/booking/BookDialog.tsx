@@ -3,13 +3,14 @@
 // /api/v1/reservations with an Idempotency-Key, so a retry never books twice). Refusals (time
 // taken, not enough money, over budget) are shown in the dialog in words.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useId, useMemo, useRef, useState } from "react";
+import { useId, useMemo, useState } from "react";
 import { Link } from "react-router";
 
 import { api } from "../api/client";
 import { ApiError, describeError, unwrap } from "../api/errors";
 import { Dialog } from "../app/Dialog";
 import { money } from "../app/format";
+import { useIdempotencyKey } from "../app/idempotency";
 import { useMediaQuery } from "../market/useMediaQuery";
 import "./booking.css";
 import { estimate } from "./estimate";
@@ -45,7 +46,7 @@ export function BookDialog({ machineId, what, onClose, onBooked }: BookDialogPro
   const [texts, setTexts] = useState({ start: "", end: "" });
   const [command, setCommand] = useState("");
   const [failure, setFailure] = useState<Refusal | null>(null);
-  const idempotencyKey = useRef(crypto.randomUUID());
+  const idempotencyKey = useIdempotencyKey();
 
   const availability = useQuery({
     queryKey: KEYS.availability(machineId, fetchFrom),
@@ -102,15 +103,14 @@ export function BookDialog({ machineId, what, onClose, onBooked }: BookDialogPro
         }),
       ),
     onSuccess: (reservation) => {
-      idempotencyKey.current = crypto.randomUUID();
+      idempotencyKey.answered();
       void client.invalidateQueries({ queryKey: KEYS.reservations });
       void client.invalidateQueries({ queryKey: KEYS.wallet });
       void client.invalidateQueries({ queryKey: ["availability", machineId] });
       onBooked(reservation);
     },
     onError: (error) => {
-      // A refusal is final for these values: a corrected request is a new one.
-      if (error instanceof ApiError && error.isClientError) idempotencyKey.current = crypto.randomUUID();
+      idempotencyKey.answered(error);
       if (error instanceof ApiError && error.code === "BookingConflict") {
         void client.invalidateQueries({ queryKey: ["availability", machineId] });
       }

@@ -8,12 +8,10 @@ import { useNavigate } from "react-router";
 import { api } from "../api/client";
 import { unwrap } from "../api/errors";
 import type { Offer } from "../api/types";
-import { Dialog } from "../app/Dialog";
 import { useToast } from "../app/toasts";
 import { money } from "../app/format";
 import { estimate, launchMinutes } from "./estimate";
-import { EstimateView } from "./EstimateView";
-import { FailureView } from "./BookDialog";
+import { HoldDialog } from "./HoldDialog";
 import { refusal, type Refusal } from "./moneyErrors";
 import { KEYS, useWallet } from "./queries";
 import "./booking.css";
@@ -68,100 +66,83 @@ export function LaunchDialog({ offer, what, onClose }: { offer: Offer; what: str
   });
 
   return (
-    <Dialog
+    <HoldDialog
       title={`Launch ${what}`}
-      className="scroll-dialog"
+      action="Launch"
+      busyLabel="Launching…"
+      busy={launch.isPending}
+      quote={quote}
+      pricePerHour={offer.price_per_hour}
+      wallet={wallet}
+      note="The estimate is held on your wallet when you launch; billing starts when the machine is running."
+      failure={failure}
+      onSubmit={() => {
+        setFailure(null);
+        if (hoursProblem || keyProblem) return;
+        launch.mutate();
+      }}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="launch-form" className="button button-primary" disabled={launch.isPending}>
-            {launch.isPending ? "Launching…" : quote ? `Launch and hold ${money(quote.held)}` : "Launch"}
-          </button>
-        </>
-      }
     >
-      <form
-        id="launch-form"
-        className="book-form"
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          setFailure(null);
-          if (hoursProblem || keyProblem) return;
-          launch.mutate();
-        }}
-      >
-        <p className="muted">
-          {offer.provider} · {offer.instance_type} · {money(offer.price_per_hour)} per hour
-        </p>
-        <label className="field" htmlFor={ids.hours}>
-          <span>Hours</span>
-          <input
-            id={ids.hours}
-            type="number"
-            inputMode="decimal"
-            min={0.25}
-            max={MAX_HOURS}
-            step={0.25}
-            value={hours}
-            onChange={(e) => {
-              setHours(e.target.value);
-              setFailure(null);
-            }}
-            aria-invalid={hoursProblem !== null}
-            aria-describedby={ids.hoursHelp}
-          />
-          <small id={ids.hoursHelp} className={hoursProblem ? "field-problem" : undefined}>
-            {hoursProblem ?? "You pay per started minute of running time; what is not used comes back."}
-          </small>
-        </label>
-        <label className="field" htmlFor={ids.image}>
-          <span>Image (optional)</span>
-          <input id={ids.image} type="text" value={image} maxLength={255} onChange={(e) => setImage(e.target.value)} placeholder="the provider's default" />
-        </label>
-        <label className="field" htmlFor={ids.command}>
-          <span>Startup command (optional)</span>
-          <textarea id={ids.command} rows={3} maxLength={16000} value={command} onChange={(e) => setCommand(e.target.value)} placeholder="python train.py" />
-        </label>
-        <fieldset className="key-choice">
-          <legend>SSH access</legend>
-          <label>
-            <input type="radio" name="ssh-key" checked={keyChoice === "generate"} onChange={() => setKeyChoice("generate")} /> Generate a key pair (the
-            private key is shown once)
-          </label>
-          <label>
-            <input type="radio" name="ssh-key" checked={keyChoice === "mine"} onChange={() => setKeyChoice("mine")} /> Use my public key
-          </label>
-          <label>
-            <input type="radio" name="ssh-key" checked={keyChoice === "none"} onChange={() => setKeyChoice("none")} /> No SSH key
-          </label>
-          {keyChoice === "mine" ? (
-            <label className="field" htmlFor={ids.key}>
-              <span>Public key</span>
-              <textarea
-                id={ids.key}
-                rows={2}
-                maxLength={4096}
-                value={publicKey}
-                onChange={(e) => setPublicKey(e.target.value)}
-                placeholder="ssh-ed25519 AAAA… you@laptop"
-                aria-invalid={keyProblem !== null}
-              />
-              {keyProblem ? <small className="field-problem">{keyProblem}</small> : null}
-            </label>
-          ) : null}
-        </fieldset>
-        <EstimateView
-          estimate={quote}
-          pricePerHour={offer.price_per_hour}
-          walletState={wallet.isPending ? "pending" : wallet.isError ? "error" : "ready"}
-          note="The estimate is held on your wallet when you launch; billing starts when the machine is running."
+      <p className="muted">
+        {offer.provider} · {offer.instance_type} · {money(offer.price_per_hour)} per hour
+      </p>
+      <label className="field" htmlFor={ids.hours}>
+        <span>Hours</span>
+        <input
+          id={ids.hours}
+          type="number"
+          inputMode="decimal"
+          min={0.25}
+          max={MAX_HOURS}
+          step={0.25}
+          value={hours}
+          onChange={(e) => {
+            setHours(e.target.value);
+            setFailure(null);
+          }}
+          aria-invalid={hoursProblem !== null}
+          aria-describedby={ids.hoursHelp}
         />
-        {failure ? <FailureView failure={failure} /> : null}
-      </form>
-    </Dialog>
+        <small id={ids.hoursHelp} className={hoursProblem ? "field-problem" : undefined}>
+          {hoursProblem ?? "You pay per started minute of running time; what is not used comes back."}
+        </small>
+      </label>
+      <label className="field" htmlFor={ids.image}>
+        <span>Image (optional)</span>
+        <input id={ids.image} type="text" value={image} maxLength={255} onChange={(e) => setImage(e.target.value)} placeholder="the provider's default" />
+      </label>
+      <label className="field" htmlFor={ids.command}>
+        <span>Startup command (optional)</span>
+        <textarea id={ids.command} rows={3} maxLength={16000} value={command} onChange={(e) => setCommand(e.target.value)} placeholder="python train.py" />
+      </label>
+      <fieldset className="key-choice">
+        <legend>SSH access</legend>
+        <label>
+          <input type="radio" name="ssh-key" checked={keyChoice === "generate"} onChange={() => setKeyChoice("generate")} /> Generate a key pair (the
+          private key is shown once)
+        </label>
+        <label>
+          <input type="radio" name="ssh-key" checked={keyChoice === "mine"} onChange={() => setKeyChoice("mine")} /> Use my public key
+        </label>
+        <label>
+          <input type="radio" name="ssh-key" checked={keyChoice === "none"} onChange={() => setKeyChoice("none")} /> No SSH key
+        </label>
+        {keyChoice === "mine" ? (
+          <label className="field" htmlFor={ids.key}>
+            <span>Public key</span>
+            <textarea
+              id={ids.key}
+              rows={2}
+              maxLength={4096}
+              value={publicKey}
+              onChange={(e) => setPublicKey(e.target.value)}
+              placeholder="ssh-ed25519 AAAA… you@laptop"
+              aria-invalid={keyProblem !== null}
+            />
+            {keyProblem ? <small className="field-problem">{keyProblem}</small> : null}
+          </label>
+        ) : null}
+      </fieldset>
+    </HoldDialog>
   );
 }

@@ -7,13 +7,14 @@ import { useEffect, useId, useState } from "react";
 import { Link, useParams } from "react-router";
 
 import { api } from "../api/client";
-import { describeError, unwrap } from "../api/errors";
-import { Dialog } from "../app/Dialog";
+import { unwrap } from "../api/errors";
 import { dateTime, gpuLabel, money, place } from "../app/format";
 import { useToast } from "../app/toasts";
+import { LoadError } from "../app/LoadError";
+import { ConfirmDialog } from "../app/ConfirmDialog";
 import { FailureView } from "./BookDialog";
 import { cancelRefund, costMicros, duration, estimate, toDollars } from "./estimate";
-import { EstimateView } from "./EstimateView";
+import { HoldDialog } from "./HoldDialog";
 import { refusal, type Refusal } from "./moneyErrors";
 import { NotFoundView, StateBadge, timeLeft, useNow } from "./parts";
 import { isNotFound, KEYS, OPEN_RESERVATION_STATES, useMachineOffer, useReservation, useWallet } from "./queries";
@@ -61,12 +62,7 @@ export function ReservationPage() {
     return (
       <section className="page" aria-labelledby="reservation-title">
         <h1 id="reservation-title">Reservation {id}</h1>
-        <div className="form-error" role="alert">
-          Could not load this reservation: {describeError(reservation.error)}{" "}
-          <button type="button" className="button" onClick={() => void reservation.refetch()}>
-            Try again
-          </button>
-        </div>
+        <LoadError what="this reservation" error={reservation.error} onRetry={() => void reservation.refetch()} />
       </section>
     );
   }
@@ -238,57 +234,40 @@ function ExtendReservation({ reservation: r, onClose }: { reservation: Reservati
     onError: (error) => setFailure(refusal(error)),
   });
   return (
-    <Dialog
+    <HoldDialog
       title={`Extend reservation ${r.id}`}
-      className="scroll-dialog"
+      action="Extend"
+      busyLabel="Extending…"
+      busy={extend.isPending}
+      quote={quote}
+      pricePerHour={r.price_per_hour}
+      wallet={wallet}
+      note="The extra time is held now at the price you booked."
+      failure={failure}
+      onSubmit={() => {
+        setFailure(null);
+        if (!problem) extend.mutate();
+      }}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="extend-reservation-form" className="button button-primary" disabled={extend.isPending}>
-            {extend.isPending ? "Extending…" : quote ? `Extend and hold ${money(quote.held)}` : "Extend"}
-          </button>
-        </>
-      }
     >
-      <form
-        id="extend-reservation-form"
-        className="book-form"
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          setFailure(null);
-          if (!problem) extend.mutate();
-        }}
-      >
-        <p className="muted">Now ends {dateTime(r.end)}. The time after it must be free on the machine.</p>
-        <label className="field" htmlFor={inputId}>
-          <span>New end</span>
-          <input
-            id={inputId}
-            type="datetime-local"
-            step={60}
-            min={toLocalInput(currentEnd + MINUTE)}
-            value={text}
-            onChange={(e) => {
-              setText(e.target.value);
-              setFailure(null);
-            }}
-            aria-invalid={problem !== null}
-          />
-          {problem ? <small className="field-problem">{problem}</small> : null}
-        </label>
-        <EstimateView
-          estimate={quote}
-          pricePerHour={r.price_per_hour}
-          walletState={wallet.isPending ? "pending" : wallet.isError ? "error" : "ready"}
-          note="The extra time is held now at the price you booked."
+      <p className="muted">Now ends {dateTime(r.end)}. The time after it must be free on the machine.</p>
+      <label className="field" htmlFor={inputId}>
+        <span>New end</span>
+        <input
+          id={inputId}
+          type="datetime-local"
+          step={60}
+          min={toLocalInput(currentEnd + MINUTE)}
+          value={text}
+          onChange={(e) => {
+            setText(e.target.value);
+            setFailure(null);
+          }}
+          aria-invalid={problem !== null}
         />
-        {failure ? <FailureView failure={failure} /> : null}
-      </form>
-    </Dialog>
+        {problem ? <small className="field-problem">{problem}</small> : null}
+      </label>
+    </HoldDialog>
   );
 }
 
@@ -313,19 +292,14 @@ function CancelReservation({ reservation: r, onClose }: { reservation: Reservati
     onError: (error) => setFailure(refusal(error)),
   });
   return (
-    <Dialog
+    <ConfirmDialog
       title={`Cancel reservation ${r.id}?`}
+      confirmLabel="Cancel reservation"
+      busyLabel="Cancelling…"
+      cancelLabel="Keep it"
+      busy={cancel.isPending}
+      onConfirm={() => cancel.mutate()}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Keep it
-          </button>
-          <button type="button" className="button button-danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
-            {cancel.isPending ? "Cancelling…" : "Cancel reservation"}
-          </button>
-        </>
-      }
     >
       <p>
         {started
@@ -342,6 +316,6 @@ function CancelReservation({ reservation: r, onClose }: { reservation: Reservati
         </dd>
       </dl>
       {failure ? <FailureView failure={failure} /> : null}
-    </Dialog>
+    </ConfirmDialog>
   );
 }

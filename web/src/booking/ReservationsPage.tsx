@@ -3,9 +3,9 @@
 import { useEffect, useState } from "react";
 import { Link } from "react-router";
 
-import { describeError } from "../api/errors";
 import { dateTime, money } from "../app/format";
 import { TableWrap } from "../app/TableWrap";
+import { LoadError } from "../app/LoadError";
 import { MyGpusTabs, StateBadge, timeLeft, useNow } from "./parts";
 import { OPEN_RESERVATION_STATES, useReservations } from "./queries";
 import type { Reservation } from "./types";
@@ -42,12 +42,7 @@ export function ReservationsPage() {
           Loading your reservations…
         </p>
       ) : reservations.isError ? (
-        <div className="form-error" role="alert">
-          Could not load your reservations: {describeError(reservations.error)}{" "}
-          <button type="button" className="button" onClick={() => void reservations.refetch()}>
-            Try again
-          </button>
-        </div>
+        <LoadError what="your reservations" error={reservations.error} onRetry={() => void reservations.refetch()} />
       ) : items.length === 0 ? (
         <p className="empty">
           No reservations yet. Book time on a GP4U host's machine from the <Link to="/?q=source%3Dhost">marketplace</Link>.

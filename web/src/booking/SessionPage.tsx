@@ -7,16 +7,17 @@ import { useEffect, useId, useState } from "react";
 import { Link, useLocation, useParams } from "react-router";
 
 import { api } from "../api/client";
-import { describeError, unwrap } from "../api/errors";
-import { Dialog } from "../app/Dialog";
+import { unwrap } from "../api/errors";
 import { dateTime, money } from "../app/format";
 import { useToast } from "../app/toasts";
 import { FailureView } from "./BookDialog";
 import { estimate, launchMinutes } from "./estimate";
-import { EstimateView } from "./EstimateView";
+import { HoldDialog } from "./HoldDialog";
 import { refusal, type Refusal } from "./moneyErrors";
 import { CopyButton } from "../app/CopyButton";
 import { TableWrap } from "../app/TableWrap";
+import { LoadError } from "../app/LoadError";
+import { ConfirmDialog } from "../app/ConfirmDialog";
 import { NotFoundView, StateBadge, timeLeft, useNow } from "./parts";
 import { isNotFound, KEYS, LIVE_SESSION_STATES, useSession, useWallet } from "./queries";
 import type { Session } from "./types";
@@ -56,12 +57,7 @@ export function SessionPage() {
     return (
       <section className="page" aria-labelledby="session-title">
         <h1 id="session-title">Session {id}</h1>
-        <div className="form-error" role="alert">
-          Could not load this session: {describeError(session.error)}{" "}
-          <button type="button" className="button" onClick={() => void session.refetch()}>
-            Try again
-          </button>
-        </div>
+        <LoadError what="this session" error={session.error} onRetry={() => void session.refetch()} />
       </section>
     );
   }
@@ -284,45 +280,28 @@ function ExtendSession({ session, onClose }: { session: Session; onClose: () => 
     onError: (error) => setFailure(refusal(error)),
   });
   return (
-    <Dialog
+    <HoldDialog
       title={`Extend session ${session.id}`}
-      className="scroll-dialog"
+      action="Extend"
+      busyLabel="Extending…"
+      busy={extend.isPending}
+      quote={quote}
+      pricePerHour={price}
+      wallet={wallet}
+      note="Held now; you still pay only for the minutes the machine runs."
+      failure={failure}
+      onSubmit={() => {
+        if (!problem) extend.mutate();
+      }}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form="extend-session-form" className="button button-primary" disabled={extend.isPending}>
-            {extend.isPending ? "Extending…" : quote ? `Extend and hold ${money(quote.held)}` : "Extend"}
-          </button>
-        </>
-      }
     >
-      <form
-        id="extend-session-form"
-        className="book-form"
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (!problem) extend.mutate();
-        }}
-      >
-        <p className="muted">Paid until {dateTime(session.expires_at)}.</p>
-        <label className="field" htmlFor={inputId}>
-          <span>Hours to add</span>
-          <input id={inputId} type="number" min={0.25} step={0.25} max={336} value={hours} onChange={(e) => setHours(e.target.value)} aria-invalid={problem !== null} />
-          {problem ? <small className="field-problem">{problem}</small> : null}
-        </label>
-        <EstimateView
-          estimate={quote}
-          pricePerHour={price}
-          walletState={wallet.isPending ? "pending" : wallet.isError ? "error" : "ready"}
-          note="Held now; you still pay only for the minutes the machine runs."
-        />
-        {failure ? <FailureView failure={failure} /> : null}
-      </form>
-    </Dialog>
+      <p className="muted">Paid until {dateTime(session.expires_at)}.</p>
+      <label className="field" htmlFor={inputId}>
+        <span>Hours to add</span>
+        <input id={inputId} type="number" min={0.25} step={0.25} max={336} value={hours} onChange={(e) => setHours(e.target.value)} aria-invalid={problem !== null} />
+        {problem ? <small className="field-problem">{problem}</small> : null}
+      </label>
+    </HoldDialog>
   );
 }
 
@@ -342,25 +321,20 @@ function StopSession({ session, onClose }: { session: Session; onClose: () => vo
     onError: (error) => setFailure(refusal(error)),
   });
   return (
-    <Dialog
+    <ConfirmDialog
       title={`Shut down session ${session.id}?`}
+      confirmLabel="Shut down"
+      busyLabel="Shutting down…"
+      cancelLabel="Keep it running"
+      busy={stop.isPending}
+      onConfirm={() => stop.mutate()}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Keep it running
-          </button>
-          <button type="button" className="button button-danger" onClick={() => stop.mutate()} disabled={stop.isPending}>
-            {stop.isPending ? "Shutting down…" : "Shut down"}
-          </button>
-        </>
-      }
     >
       <p>
         Billing stops now ({money(session.cost_so_far)} so far) and the machine is destroyed: anything on it that you have not copied off is lost. What is
         left of the hold comes back to your wallet.
       </p>
       {failure ? <FailureView failure={failure} /> : null}
-    </Dialog>
+    </ConfirmDialog>
   );
 }

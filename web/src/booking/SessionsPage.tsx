@@ -3,9 +3,9 @@
 import { useEffect, useState } from "react";
 import { Link } from "react-router";
 
-import { describeError } from "../api/errors";
 import { money } from "../app/format";
 import { TableWrap } from "../app/TableWrap";
+import { LoadError } from "../app/LoadError";
 import { MyGpusTabs, StateBadge, timeLeft, useNow } from "./parts";
 import { LIVE_SESSION_STATES, useSessions } from "./queries";
 import type { Session } from "./types";
@@ -43,12 +43,7 @@ export function SessionsPage() {
           Loading your sessions…
         </p>
       ) : sessions.isError ? (
-        <div className="form-error" role="alert">
-          Could not load your sessions: {describeError(sessions.error)}{" "}
-          <button type="button" className="button" onClick={() => void sessions.refetch()}>
-            Try again
-          </button>
-        </div>
+        <LoadError what="your sessions" error={sessions.error} onRetry={() => void sessions.refetch()} />
       ) : items.length === 0 ? (
         <p className="empty">
           No sessions yet. Launch an on-demand GPU from the <Link to="/">marketplace</Link>; it shows up here.

@@ -6,9 +6,10 @@ import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
 
 import { ApiError, describeError } from "../api/errors";
-import { Dialog } from "../app/Dialog";
 import { count, dateTime, money, percent } from "../app/format";
 import { useToast } from "../app/toasts";
+import { LoadError } from "../app/LoadError";
+import { ConfirmDialog } from "../app/ConfirmDialog";
 import { duration, pflopHours, placementLabel, total } from "./format";
 import { Progress } from "./Progress";
 import { ENDED_STATES, LIVE_STATES, stateTone, useCluster, useClusterAction, type Cluster } from "./queries";
@@ -54,12 +55,7 @@ function ClusterView({ id }: { id: number }) {
     return (
       <section className="page narrow" aria-labelledby="cluster-error-title">
         <h1 id="cluster-error-title">{title}</h1>
-        <div className="form-error" role="alert">
-          <p>Could not load this cluster: {describeError(cluster.error)}</p>
-          <button type="button" className="button" onClick={() => void cluster.refetch()}>
-            Try again
-          </button>
-        </div>
+        <LoadError what="this cluster" error={cluster.error} onRetry={() => void cluster.refetch()} />
       </section>
     );
   }
@@ -221,19 +217,15 @@ function Controls({ cluster }: { cluster: Cluster }) {
         </button>
       ) : null}
       {confirming ? (
-        <Dialog
+        <ConfirmDialog
           title={`Stop ${name}?`}
+          confirmLabel="Stop the cluster"
+          busyLabel="Stopping…"
+          cancelLabel="Keep it"
+          tone="primary"
+          busy={stop.isPending}
+          onConfirm={doStop}
           onClose={() => setConfirming(false)}
-          footer={
-            <>
-              <button type="button" className="button" onClick={() => setConfirming(false)}>
-                Keep it
-              </button>
-              <button type="button" className="button button-primary" onClick={doStop} disabled={stop.isPending}>
-                {stop.isPending ? "Stopping…" : "Stop the cluster"}
-              </button>
-            </>
-          }
         >
           <p>
             Every member ends now and its machine is destroyed. You pay for the time they ran
@@ -245,7 +237,7 @@ function Controls({ cluster }: { cluster: Cluster }) {
               {describeError(stop.error)}
             </p>
           ) : null}
-        </Dialog>
+        </ConfirmDialog>
       ) : null}
     </div>
   );

@@ -3,8 +3,8 @@
 import { useEffect } from "react";
 import { Link, useSearchParams } from "react-router";
 
-import { describeError } from "../api/errors";
 import { count, dateTime } from "../app/format";
+import { LoadError } from "../app/LoadError";
 import { total } from "./format";
 import { Progress } from "./Progress";
 import { stateTone, useClusters, type ListFilter } from "./queries";
@@ -57,12 +57,7 @@ export function ClustersPage() {
           Loading your clusters…
         </p>
       ) : clusters.isError ? (
-        <div className="form-error" role="alert">
-          <p>Could not load your clusters: {describeError(clusters.error)}</p>
-          <button type="button" className="button" onClick={() => void clusters.refetch()}>
-            Try again
-          </button>
-        </div>
+        <LoadError what="your clusters" error={clusters.error} onRetry={() => void clusters.refetch()} />
       ) : items.length === 0 ? (
         <div className="empty">
           <p>{filter === "all" ? "You have no clusters yet." : `No ${filter} clusters.`}</p>

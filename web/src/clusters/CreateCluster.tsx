@@ -2,7 +2,7 @@
 // plan is made again over the offers this server can launch and its cost held on the wallet. A
 // visitor without a login is sent to log in (or sign up) and comes back to this same plan.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useId, useRef, useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent } from "react";
 import { Link, useLocation, useNavigate } from "react-router";
 
 import { api } from "../api/client";
@@ -13,19 +13,13 @@ import { Dialog } from "../app/Dialog";
 import { useToast } from "../app/toasts";
 import { useMe } from "../auth/useMe";
 import { CopyButton } from "../app/CopyButton";
+import { useIdempotencyKey } from "../app/idempotency";
 import { total } from "./format";
 import { parseEnv, type JobIn } from "./planState";
 import { CLUSTERS_KEY } from "./queries";
 
 type Created = components["schemas"]["ClusterCreatedOut"];
 type SshChoice = "none" | "paste" | "generate";
-
-/** A random request key (crypto.randomUUID needs a secure context; a server on a LAN address over
- * plain HTTP is not one, getRandomValues works everywhere). */
-function newIdempotencyKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 export function CreateCluster({ job }: { job: JobIn }) {
   const me = useMe();
@@ -66,7 +60,7 @@ function CreateForm({ job }: { job: JobIn }) {
   const [envError, setEnvError] = useState<string | null>(null);
   const [created, setCreated] = useState<Created | null>(null);
   // One key per attempted cluster: a retry after a lost answer returns the same cluster.
-  const idempotencyKey = useRef(newIdempotencyKey());
+  const idempotencyKey = useIdempotencyKey();
 
   const create = useMutation({
     mutationFn: (env: Record<string, string>) =>
@@ -84,7 +78,7 @@ function CreateForm({ job }: { job: JobIn }) {
         }),
       ),
     onSuccess: async (cluster) => {
-      idempotencyKey.current = newIdempotencyKey();
+      idempotencyKey.answered();
       await client.invalidateQueries({ queryKey: CLUSTERS_KEY });
       await client.invalidateQueries({ queryKey: ["wallet"] });
       toast({ kind: "success", title: "Cluster created", detail: `${total(cluster.money.estimate)} held on your wallet` });
@@ -92,8 +86,7 @@ function CreateForm({ job }: { job: JobIn }) {
       else navigate(`/clusters/${cluster.id}`);
     },
     onError: (error) => {
-      // A refusal is final for this attempt; a changed request must not replay it.
-      if (error instanceof ApiError && error.isClientError) idempotencyKey.current = newIdempotencyKey();
+      idempotencyKey.answered(error);
       toast({ kind: "error", title: "Could not create the cluster", detail: describeError(error) });
     },
   });

@@ -6,6 +6,7 @@ import { Link } from "react-router";
 
 import { ApiError, describeError } from "../api/errors";
 import { count, dateTime, money } from "../app/format";
+import { LoadError } from "../app/LoadError";
 import { AgentStatus, MachineState, Throughput } from "./AgentStatus";
 import { PayoutDialog } from "./PayoutDialog";
 import { useDashboard } from "./queries";
@@ -62,12 +63,7 @@ function HostError({ error, retry }: { error: Error; retry: () => void }) {
     );
   }
   return (
-    <div className="notice notice-stale" role="alert">
-      <p>Could not load your machines: {describeError(error)}</p>
-      <button type="button" className="button" onClick={retry}>
-        Try again
-      </button>
-    </div>
+    <LoadError what="your machines" error={error} onRetry={retry} />
   );
 }
 

@@ -6,9 +6,10 @@ import { Link, useParams } from "react-router";
 
 import { api } from "../api/client";
 import { ApiError, describeError, unwrap } from "../api/errors";
-import { Dialog } from "../app/Dialog";
 import { count, money, percent } from "../app/format";
 import { useToast } from "../app/toasts";
+import { LoadError } from "../app/LoadError";
+import { ConfirmDialog } from "../app/ConfirmDialog";
 import { AgentCommand } from "./AgentCommand";
 import { AgentStatus, MachineState, Throughput } from "./AgentStatus";
 import { BlockedPeriods } from "./BlockedPeriods";
@@ -49,12 +50,7 @@ export function MachinePage() {
     return (
       <section className="page narrow" aria-labelledby="machine-error">
         <h1 id="machine-error">Machine</h1>
-        <p className="notice notice-stale" role="alert">
-          Could not load the machine: {describeError(machine.error)}
-        </p>
-        <button type="button" className="button" onClick={() => void machine.refetch()}>
-          Try again
-        </button>
+        <LoadError what="the machine" error={machine.error} onRetry={() => void machine.refetch()} />
       </section>
     );
   }
@@ -123,25 +119,19 @@ function AgentCard({ machine }: { machine: Machine }) {
       </button>
       {token ? <AgentCommand token={token} /> : null}
       {confirming ? (
-        <Dialog
+        <ConfirmDialog
           title="Make a new agent token?"
+          confirmLabel="Sign the agent out and make a token"
+          busyLabel="Making…"
+          busy={renew.isPending}
+          onConfirm={() => renew.mutate()}
           onClose={() => setConfirming(false)}
-          footer={
-            <>
-              <button type="button" className="button button-quiet" onClick={() => setConfirming(false)}>
-                Cancel
-              </button>
-              <button type="button" className="button button-danger" onClick={() => renew.mutate()} disabled={renew.isPending}>
-                {renew.isPending ? "Making…" : "Sign the agent out and make a token"}
-              </button>
-            </>
-          }
         >
           <p>
             <strong>The agent running on {machine.name} now is signed out</strong>: its heartbeats are refused and the machine goes offline
             (not bookable) until an agent checks in with the new token.
           </p>
-        </Dialog>
+        </ConfirmDialog>
       ) : null}
     </section>
   );
@@ -239,25 +229,19 @@ function StatusCard({ machine }: { machine: Machine }) {
         ) : null}
       </form>
       {confirmRetire ? (
-        <Dialog
+        <ConfirmDialog
           title={`Retire ${machine.name}?`}
+          confirmLabel="Retire for good"
+          busyLabel="Retire for good"
+          busy={save.isPending}
+          onConfirm={() => save.mutate("retired")}
           onClose={() => {
             setConfirmRetire(false);
             setStatus(machine.status);
           }}
-          footer={
-            <>
-              <button type="button" className="button button-quiet" onClick={() => setConfirmRetire(false)}>
-                Cancel
-              </button>
-              <button type="button" className="button button-danger" onClick={() => save.mutate("retired")} disabled={save.isPending}>
-                Retire for good
-              </button>
-            </>
-          }
         >
           <p>A retired machine leaves the marketplace for good and cannot be listed again.</p>
-        </Dialog>
+        </ConfirmDialog>
       ) : null}
     </section>
   );

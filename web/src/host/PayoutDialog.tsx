@@ -1,5 +1,5 @@
 // Paying earnings out: amount (up to what is available), the payment rail and the rail's account.
-// One idempotency key per dialog, so a retried click never pays out twice.
+// One idempotency key per attempt (app/idempotency.ts), so a retried click never pays out twice.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useId, useState, type FormEvent } from "react";
 
@@ -8,6 +8,7 @@ import { describeError, unwrap } from "../api/errors";
 import { Dialog } from "../app/Dialog";
 import { money } from "../app/format";
 import { useToast } from "../app/toasts";
+import { useIdempotencyKey } from "../app/idempotency";
 import { TextInput } from "./MachineFields";
 import { HOST_KEY } from "./queries";
 
@@ -25,7 +26,7 @@ export function PayoutDialog({ available, onClose }: { available: number; onClos
   const [rail, setRail] = useState("test-instant");
   const [destination, setDestination] = useState("");
   const [checked, setChecked] = useState(false);
-  const [key] = useState(() => crypto.randomUUID());
+  const key = useIdempotencyKey();
   const formId = useId();
   const client = useQueryClient();
   const toast = useToast();
@@ -34,10 +35,11 @@ export function PayoutDialog({ available, onClose }: { available: number; onClos
       unwrap(
         api.POST("/api/v1/host/payouts", {
           body: { amount: amount.trim(), rail: rail.trim(), destination: destination.trim() },
-          params: { header: { "idempotency-key": key } },
+          params: { header: { "idempotency-key": key.current } },
         }),
       ),
     onSuccess: (done) => {
+      key.answered();
       void client.invalidateQueries({ queryKey: HOST_KEY });
       void client.invalidateQueries({ queryKey: ["wallet"] });
       if (done.status === "failed") {
@@ -51,7 +53,10 @@ export function PayoutDialog({ available, onClose }: { available: number; onClos
       }
       onClose();
     },
-    onError: (error) => toast({ kind: "error", title: "The payout was not made", detail: describeError(error) }),
+    onError: (error) => {
+      key.answered(error);
+      toast({ kind: "error", title: "The payout was not made", detail: describeError(error) });
+    },
   });
   const amountError = checked ? payoutProblem(amount, available) : null;
   const railError = checked && !rail.trim() ? "Required." : undefined;

@@ -6,9 +6,9 @@ import { useState } from "react";
 
 import { api } from "../api/client";
 import { describeError, unwrap } from "../api/errors";
-import { Dialog } from "../app/Dialog";
 import { count, dateTime, number, percent } from "../app/format";
 import { useToast } from "../app/toasts";
+import { ConfirmDialog } from "../app/ConfirmDialog";
 import { freshness, latency, statusTone, syncSummary } from "./health";
 
 type Action = "sync" | "reset" | "invalidate";
@@ -147,22 +147,16 @@ export function ProviderDetail({ name, isAdmin, onClose }: { name: string; isAdm
         </>
       ) : null}
       {confirming ? (
-        <Dialog
+        <ConfirmDialog
           title={`${ACTIONS[confirming].label}: ${name}?`}
+          confirmLabel={ACTIONS[confirming].confirm}
+          tone="primary"
+          busy={act.isPending}
+          onConfirm={() => act.mutate(confirming)}
           onClose={() => setConfirming(null)}
-          footer={
-            <>
-              <button type="button" className="button button-quiet" onClick={() => setConfirming(null)}>
-                Cancel
-              </button>
-              <button type="button" className="button button-primary" onClick={() => act.mutate(confirming)} disabled={act.isPending}>
-                {act.isPending ? "Working…" : ACTIONS[confirming].confirm}
-              </button>
-            </>
-          }
         >
           <p>{ACTIONS[confirming].explain}</p>
-        </Dialog>
+        </ConfirmDialog>
       ) : null}
     </section>
   );

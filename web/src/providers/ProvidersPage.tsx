@@ -6,8 +6,9 @@ import { useEffect } from "react";
 import { useSearchParams } from "react-router";
 
 import { api } from "../api/client";
-import { describeError, unwrap } from "../api/errors";
+import { unwrap } from "../api/errors";
 import { count, percent } from "../app/format";
+import { LoadError } from "../app/LoadError";
 import { useMe } from "../auth/useMe";
 import { ProviderDetail } from "./ProviderDetail";
 import { freshness, latency, statusTone, type Provider } from "./health";
@@ -44,12 +45,7 @@ export function ProvidersPage() {
         limiter and an offer cache; their offers turn stale when a provider has not been confirmed for a while.
       </p>
       {providers.isError ? (
-        <div className="notice notice-stale" role="alert">
-          <p>Could not load the providers: {describeError(providers.error)}</p>
-          <button type="button" className="button" onClick={() => void providers.refetch()}>
-            Try again
-          </button>
-        </div>
+        <LoadError what="the providers" error={providers.error} onRetry={() => void providers.refetch()} />
       ) : providers.isPending ? null : items.length === 0 ? (
         <p className="empty">No providers are configured on this server.</p>
       ) : (

@@ -1,5 +1,5 @@
-// Deposit or withdraw through a payment rail. The request carries an Idempotency-Key made when
-// the dialog opens, so a retry after a lost answer cannot move the money twice. The test rails
+// Deposit or withdraw through a payment rail. The request carries an Idempotency-Key
+// (app/idempotency.ts), so a retry after a lost answer cannot move the money twice. The test rails
 // settle by source token (tok_ok settles, tok_decline is declined); test-async stays pending for
 // about a minute and the payments list follows it until it settles.
 import { useMutation } from "@tanstack/react-query";
@@ -10,6 +10,7 @@ import { describeError, unwrap } from "../api/errors";
 import { Dialog } from "../app/Dialog";
 import { money } from "../app/format";
 import { useToast } from "../app/toasts";
+import { useIdempotencyKey } from "../app/idempotency";
 import { checkAmount } from "./amounts";
 import { useRefreshWallet } from "./queries";
 import type { Payment } from "./types";
@@ -22,17 +23,11 @@ const RAILS = [
 ];
 const MAX_AMOUNT = 100_000;
 
-function newKey(): string {
-  return typeof crypto !== "undefined" && "randomUUID" in crypto
-    ? crypto.randomUUID()
-    : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
-}
-
 export function MoneyDialog({ direction, available, onClose }: { direction: Direction; available: number | undefined; onClose: () => void }) {
   const toast = useToast();
   const refresh = useRefreshWallet();
   const formId = useId();
-  const [idempotencyKey] = useState(newKey);
+  const idempotencyKey = useIdempotencyKey();
   const [amount, setAmount] = useState("");
   const [rail, setRail] = useState("test-instant");
   const [account, setAccount] = useState("tok_ok");
@@ -44,12 +39,13 @@ export function MoneyDialog({ direction, available, onClose }: { direction: Dire
 
   const send = useMutation({
     mutationFn: async (value: string): Promise<Payment> => {
-      const headers = { "idempotency-key": idempotencyKey };
+      const headers = { "idempotency-key": idempotencyKey.current };
       return deposit
         ? unwrap(api.POST("/api/v1/wallet/deposits", { body: { amount: value, rail, source: account }, params: { header: headers } }))
         : unwrap(api.POST("/api/v1/wallet/withdrawals", { body: { amount: value, rail, destination: account }, params: { header: headers } }));
     },
     onSuccess: (payment) => {
+      idempotencyKey.answered(); // a failed payment stays failed: trying again is a new payment
       void refresh();
       const what = deposit ? "Deposit" : "Withdrawal";
       if (payment.status === "failed") {
@@ -63,7 +59,10 @@ export function MoneyDialog({ direction, available, onClose }: { direction: Dire
       }
       onClose();
     },
-    onError: (error) => toast({ kind: "error", title: deposit ? "Deposit refused" : "Withdrawal refused", detail: describeError(error) }),
+    onError: (error) => {
+      idempotencyKey.answered(error);
+      toast({ kind: "error", title: deposit ? "Deposit refused" : "Withdrawal refused", detail: describeError(error) });
+    },
   });
 
   const submit = (event: FormEvent) => {
